@@ -1,0 +1,1 @@
+"""Safe-house placement service: placement domain, kernel and the app that wires them."""

@@ -1,0 +1,82 @@
+"""The Litestar application: `create_app(settings)` wires the kernel and the domains."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from arq.worker import Worker
+from litestar import Litestar, Router
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from placement.core import audit_routes, health
+from placement.core.errors import EXCEPTION_HANDLERS
+from placement.core.http import DEPENDENCIES, request_id_middleware
+from placement.core.resources import Resources, utc_now
+from placement.core.security import routes as security_routes
+from placement.core.security.guards import PUBLIC, authorize
+from placement.core.settings import Settings
+from placement.placements import routes as placement_routes
+from placement.reference import routes as reference_routes
+from placement.safehouses import routes as safehouse_routes
+from placement.worker import worker_settings
+from placement.youth import routes as youth_routes
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("placement.app")
+
+
+def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Litestar:
+    """Build the API. With `settings.run_worker_inline`, the arq worker runs in this process."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        resources = await Resources.open(settings, clock)
+        app.state.resources = resources
+        worker_task = None
+        if settings.run_worker_inline:
+            worker = Worker(**worker_settings(settings, resources))
+            worker_task = asyncio.create_task(worker.async_run())
+        try:
+            yield
+        finally:
+            if worker_task is not None:
+                await worker.close()
+                worker_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker_task
+            await resources.close()
+
+    api = Router(
+        path=API_PREFIX,
+        route_handlers=[
+            security_routes.router,
+            reference_routes.router,
+            safehouse_routes.router,
+            youth_routes.router,
+            placement_routes.router,
+            audit_routes.router,
+        ],
+    )
+    return Litestar(
+        route_handlers=[api, health.router],
+        guards=[authorize],
+        dependencies=DEPENDENCIES,
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_id_middleware],
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="Safe-house placement and caregiver support",
+            version="0.1.0",
+            description="Placing youth at risk of or recovering from trafficking, safely and fast.",
+            openapi_router=Router(path="/schema", route_handlers=[], opt=PUBLIC),
+            components=Components(security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer")}),
+            security=[{"bearer": []}],
+            use_handler_docstrings=True,
+        ),
+        debug=False,
+    )

@@ -1,0 +1,1 @@
+"""Kernel: settings, database, security, audit, errors and the job queue."""

@@ -1,0 +1,170 @@
+"""The audit trail: an append-only, hash-chained log of sensitive reads, writes and denials.
+
+Entries are buffered on the session while a request runs and written just before its commit,
+under a transaction-level advisory lock, so the chain's order is the commit order and a
+rolled-back request leaves no entry. Denials are written in a transaction of their own, because
+the refused request's transaction rolls back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import BigInteger, DateTime, Index, SmallInteger, String, select, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from placement.core.db import Base
+
+AUDIT_LOCK_KEY = 0x61756469  # "audi": the advisory lock that orders the chain
+GENESIS_HASH = "0" * 64
+Outcome = Literal["allowed", "denied"]
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    actor_id: Mapped[uuid.UUID | None]
+    actor: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str] = mapped_column(String(80))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[str | None] = mapped_column(String(80))
+    outcome: Mapped[str] = mapped_column(String(10))
+    status: Mapped[int | None] = mapped_column(SmallInteger)
+    request_id: Mapped[str | None] = mapped_column(String(80))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    __table_args__ = (
+        Index(None, "entity", "entity_id"),
+        Index(None, "actor_id", "at"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who is acting: a signed-in user, or the system itself (jobs, CLI)."""
+
+    user_id: uuid.UUID | None
+    name: str
+    role: str | None
+
+
+SYSTEM = Actor(user_id=None, name="system", role=None)
+
+
+def chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """SHA-256 of the previous hash and this entry's fields in canonical JSON."""
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def _hashed_fields(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": entry.seq,
+        "at": entry.at.astimezone(UTC).isoformat(),
+        "actor_id": str(entry.actor_id) if entry.actor_id else None,
+        "actor": entry.actor,
+        "role": entry.role,
+        "action": entry.action,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "outcome": entry.outcome,
+        "status": entry.status,
+        "request_id": entry.request_id,
+        "detail": entry.detail,
+    }
+
+
+def record(
+    session: AsyncSession,
+    action: str,
+    entity: str,
+    entity_id: object | None = None,
+    *,
+    outcome: Outcome = "allowed",
+    status: int | None = None,
+    **detail: str | int | bool | None,
+) -> None:
+    """Buffer an audit entry on the session; it is written just before the commit."""
+    actor: Actor = session.info.get("actor", SYSTEM)
+    pending: list[AuditEntry] = session.info.setdefault("audit", [])
+    pending.append(
+        AuditEntry(
+            at=datetime.now(UTC),
+            actor_id=actor.user_id,
+            actor=actor.name,
+            role=actor.role,
+            action=action,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            outcome=outcome,
+            status=status,
+            request_id=session.info.get("request_id"),
+            detail={k: v for k, v in detail.items() if v is not None},
+        )
+    )
+
+
+async def write_pending(session: AsyncSession) -> None:
+    """Append the session's buffered entries to the chain (call inside its transaction)."""
+    pending: list[AuditEntry] = session.info.pop("audit", [])
+    if not pending:
+        return
+    await session.execute(select(text(f"pg_advisory_xact_lock({AUDIT_LOCK_KEY})")))
+    last = (
+        await session.execute(
+            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+        )
+    ).first()
+    seq, prev = (last.seq, last.hash) if last else (0, GENESIS_HASH)
+    for entry in pending:
+        seq += 1
+        entry.seq = seq
+        entry.prev_hash = prev
+        entry.hash = prev = chain_hash(prev, _hashed_fields(entry))
+        session.add(entry)
+    await session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    checked: int
+    first_bad_seq: int | None = None
+    reason: str | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.first_bad_seq is None
+
+
+async def verify_chain(session: AsyncSession, batch: int = 5000) -> ChainReport:
+    """Walk the chain in order and name the first entry that does not fit."""
+    prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
+    while True:
+        rows = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.seq >= expected_seq).order_by(AuditEntry.seq).limit(batch)
+            )
+        ).all()
+        if not rows:
+            return ChainReport(checked=checked)
+        for entry in rows:
+            if entry.seq != expected_seq:
+                return ChainReport(checked, entry.seq, f"entries {expected_seq}..{entry.seq - 1} are missing")
+            if entry.prev_hash != prev_hash:
+                return ChainReport(checked, entry.seq, "its previous-hash does not match the entry before it")
+            if chain_hash(prev_hash, _hashed_fields(entry)) != entry.hash:
+                return ChainReport(checked, entry.seq, "its content does not match its hash (edited)")
+            prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
+        session.expunge_all()

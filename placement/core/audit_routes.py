@@ -1,0 +1,80 @@
+"""HTTP route for reading the audit trail (admins)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from litestar import Router, get
+from litestar.params import Parameter
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.core import audit
+from placement.core.audit import AuditEntry
+from placement.core.schemas import Page, PageSize, Schema
+from placement.core.security.guards import allow
+
+
+class AuditEntryOut(Schema):
+    seq: int
+    at: datetime
+    actor_id: uuid.UUID | None
+    actor: str
+    role: str | None
+    action: str
+    entity: str
+    entity_id: str | None
+    outcome: str
+    status: int | None
+    request_id: str | None
+    detail: dict[str, Any]
+    hash: str
+
+
+@get("/audit", opt=allow("admin", entity="audit"))
+async def list_audit(
+    session: AsyncSession,
+    entity: Annotated[str | None, Parameter(max_length=60)] = None,
+    entity_id: Annotated[str | None, Parameter(max_length=80)] = None,
+    actor_id: uuid.UUID | None = None,
+    outcome: Literal["allowed", "denied"] | None = None,
+    limit: Annotated[PageSize, Parameter(query="limit")] = 100,
+    offset: Annotated[int, Parameter(query="offset", ge=0, le=10_000_000)] = 0,
+) -> Page[AuditEntryOut]:
+    """Audit entries, newest first."""
+    query = select(AuditEntry)
+    for column, value in (
+        (AuditEntry.entity, entity),
+        (AuditEntry.entity_id, entity_id),
+        (AuditEntry.actor_id, actor_id),
+        (AuditEntry.outcome, outcome),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    entries = await session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset))
+    items = [
+        AuditEntryOut(
+            seq=e.seq,
+            at=e.at,
+            actor_id=e.actor_id,
+            actor=e.actor,
+            role=e.role,
+            action=e.action,
+            entity=e.entity,
+            entity_id=e.entity_id,
+            outcome=e.outcome,
+            status=e.status,
+            request_id=e.request_id,
+            detail=e.detail,
+            hash=e.hash,
+        )
+        for e in entries
+    ]
+    audit.record(session, "read_audit", "audit", None, count=len(items))
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+router = Router(path="/", route_handlers=[list_audit], tags=["audit"])

@@ -1,0 +1,135 @@
+"""Domain errors and their rendering as RFC 9457 problem details (`application/problem+json`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import ExceptionHandlersMap
+from sqlalchemy.exc import IntegrityError
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = logging.getLogger("placement.errors")
+
+
+class DomainError(Exception):
+    """A refusal that carries its HTTP status and a sentence a person can act on."""
+
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status = 404
+    title = "Not found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    title = "Forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    title = "Conflict"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    title = "Precondition failed"
+
+
+class Unprocessable(DomainError):
+    status = 422
+    title = "Unprocessable content"
+
+
+class Unauthorized(DomainError):
+    status = 401
+    title = "Unauthorized"
+
+
+class TooManyRequests(DomainError):
+    status = 429
+    title = "Too many requests"
+
+
+# Constraint names (from the naming convention) and what they mean to a person.
+CONSTRAINT_MEANINGS: dict[str, str] = {}
+
+
+def explain_constraint(name: str, meaning: str) -> None:
+    """Give an integrity constraint a sentence, shown when a write breaks it."""
+    CONSTRAINT_MEANINGS[name] = meaning
+
+
+def problem(
+    status: int, title: str, detail: str, request: Request[Any, Any, Any], **extra: Any
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extra,
+    }
+    request_id = request.scope.get("state", {}).get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    return problem(exc.status, exc.title, exc.detail, request, **exc.extra)
+
+
+def validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    messages = [
+        f"{e.get('key') or e.get('source') or 'body'}: {e.get('message')}"
+        for e in errors
+        if isinstance(e, dict)
+    ]
+    detail = "; ".join(messages) if messages else exc.detail
+    return problem(400, "Invalid request", detail, request, errors=errors)
+
+
+def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    title = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
+    status = exc.status_code
+    return problem(status, title.get(status, "Request refused"), exc.detail, request)
+
+
+def integrity_handler(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
+    name = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None) or ""
+    detail = CONSTRAINT_MEANINGS.get(name, "The change conflicts with data already recorded.")
+    return problem(409, "Conflict", detail, request)
+
+
+def unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "Internal error",
+        "The service failed to handle this request; nothing was changed.",
+        request,
+    )
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    DomainError: domain_error_handler,
+    ValidationException: validation_handler,
+    HTTPException: http_error_handler,
+    IntegrityError: integrity_handler,
+    Exception: unexpected_handler,
+}

@@ -1,0 +1,92 @@
+"""Request plumbing: request ids, the per-request transaction and the injected dependencies."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import MutableScopeHeaders
+from litestar.di import Provide
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.core import audit
+from placement.core.errors import DomainError
+from placement.core.resources import Resources
+from placement.core.security.guards import ANONYMOUS, record_denial
+from placement.core.uow import unit_of_work
+
+DENIAL_STATUSES = frozenset({401, 403, 404})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,80}$")
+
+
+def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Give every request an id (the caller's `X-Request-ID` if sane) and mark responses no-store."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                headers["X-Request-ID"] = request_id
+                headers["Cache-Control"] = "no-store"
+                headers["X-Content-Type-Options"] = "nosniff"
+            await send(message)
+
+        await app(scope, receive, send_with_id)
+
+    return middleware
+
+
+def current_actor(request: Request[Any, Any, Any]) -> audit.Actor:
+    actor = request.scope.get("user")
+    return actor if isinstance(actor, audit.Actor) else ANONYMOUS
+
+
+def provide_resources(request: Request[Any, Any, Any]) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+async def provide_session(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+    """The request's one transaction: committed after the handler returns, rolled back on error.
+
+    A refusal (401/403/404) raised by the handler is audited in a transaction of its own.
+    """
+    resources = provide_resources(request)
+    actor = current_actor(request)
+    request_id = request.state.get("request_id")
+    try:
+        async with unit_of_work(resources.sessionmaker, actor, request_id) as session:
+            yield session
+    except DomainError as refusal:
+        if refusal.status in DENIAL_STATUSES:
+            handler = request.scope["route_handler"]
+            await record_denial(
+                resources,
+                actor,
+                handler.handler_name,
+                handler.opt.get("entity", "api"),
+                request.path_params.get("id"),
+                refusal.status,
+                request_id,
+                refusal.detail,
+            )
+        raise
+
+
+DEPENDENCIES = {
+    "session": Provide(provide_session),
+    "actor": Provide(current_actor, sync_to_thread=False),
+    "resources": Provide(provide_resources, sync_to_thread=False),
+}

@@ -1,0 +1,75 @@
+"""Deny by default: every route names the roles it admits, or is explicitly public.
+
+One guard runs on every route. It resolves the bearer token, then admits the request only if the
+route's `opt` lists the actor's role. A route that lists no roles admits nobody. Every refusal is
+audited in a transaction of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from placement.core import audit
+from placement.core.errors import Forbidden, Unauthorized
+from placement.core.resources import Resources
+from placement.core.security.tokens import TokenRefused, resolve_token
+from placement.core.uow import unit_of_work
+
+ANONYMOUS = audit.Actor(user_id=None, name="anonymous", role=None)
+PUBLIC: dict[str, Any] = {"public": True}
+
+
+def allow(*roles: str, entity: str) -> dict[str, Any]:
+    """Route options: the roles admitted and the kind of record the route serves (for audit)."""
+    return {"roles": frozenset(roles), "entity": entity}
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+async def record_denial(
+    resources: Resources,
+    actor: audit.Actor,
+    action: str,
+    entity: str,
+    entity_id: object | None,
+    status: int,
+    request_id: str | None,
+    reason: str,
+) -> None:
+    """Audit a refusal in its own transaction (the refused request's own one rolls back)."""
+    async with unit_of_work(resources.sessionmaker, actor, request_id) as session:
+        audit.record(session, action, entity, entity_id, outcome="denied", status=status, reason=reason)
+
+
+async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    """The guard on every route: authenticate, then check the route admits the actor's role."""
+    if handler.opt.get("public"):
+        return
+    resources: Resources = connection.app.state.resources
+    action = handler.handler_name
+    entity = handler.opt.get("entity", "api")
+    entity_id = connection.path_params.get("id")
+    request_id = connection.scope.get("state", {}).get("request_id")
+    token = bearer_token(connection)
+    if token is None:
+        reason = "sign in first: send 'Authorization: Bearer <token>'"
+        await record_denial(resources, ANONYMOUS, action, entity, entity_id, 401, request_id, reason)
+        raise Unauthorized(reason)
+    try:
+        actor = await resolve_token(resources.engine, token, resources.settings, resources.clock())
+    except TokenRefused as refused:
+        await record_denial(resources, ANONYMOUS, action, entity, entity_id, 401, request_id, str(refused))
+        raise Unauthorized(str(refused)) from None
+    connection.scope["user"] = actor
+    if actor.role not in handler.opt.get("roles", frozenset()):
+        reason = f"the role {actor.role} may not use {handler.handler_name} ({connection.url.path})"
+        await record_denial(resources, actor, action, entity, entity_id, 403, request_id, reason)
+        raise Forbidden(reason)

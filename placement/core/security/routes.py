@@ -1,0 +1,71 @@
+"""HTTP routes: sign-in, sign-out, the current user, and user management (admin)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Request, Router, get, patch, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.core import audit
+from placement.core.resources import Resources
+from placement.core.schemas import Page, PageSize
+from placement.core.security import service
+from placement.core.security.guards import PUBLIC, allow, bearer_token
+from placement.core.security.models import ROLES
+from placement.core.security.schemas import LoginRequest, LoginResponse, UserCreate, UserOut, UserUpdate
+from placement.core.security.tokens import revoke_token
+
+Limit = Annotated[PageSize, Parameter(query="limit")]
+Offset = Annotated[int, Parameter(query="offset", ge=0)]
+
+
+@post("/auth/login", opt={**PUBLIC, "entity": "user"}, status_code=200)
+async def login(
+    data: LoginRequest, session: AsyncSession, resources: Resources, request: Request[Any, Any, Any]
+) -> LoginResponse:
+    """Sign in with username and password; returns an opaque bearer token."""
+    address = request.client.host if request.client else "unknown"
+    return await service.sign_in(session, resources, data, address)
+
+
+@post("/auth/logout", opt=allow(*ROLES, entity="user"), status_code=204)
+async def logout(
+    session: AsyncSession, resources: Resources, actor: audit.Actor, request: Request[Any, Any, Any]
+) -> None:
+    """Revoke the token this request was made with."""
+    token = bearer_token(request)
+    if token:
+        await revoke_token(session, token, resources.clock())
+    audit.record(session, "sign_out", "user", actor.user_id)
+
+
+@get("/me", opt=allow(*ROLES, entity="user"))
+async def me(session: AsyncSession, actor: audit.Actor) -> UserOut:
+    """The signed-in user."""
+    assert actor.user_id is not None
+    return service.user_out(await service.get_user(session, actor.user_id))
+
+
+@get("/users", opt=allow("admin", entity="user"))
+async def list_users(session: AsyncSession, limit: Limit = 50, offset: Offset = 0) -> Page[UserOut]:
+    return await service.list_users(session, limit, offset)
+
+
+@post("/users", opt=allow("admin", entity="user"))
+async def create_user(data: UserCreate, session: AsyncSession) -> UserOut:
+    return await service.create_user(session, data)
+
+
+@patch("/users/{id:uuid}", opt=allow("admin", entity="user"))
+async def update_user(
+    id: uuid.UUID, data: UserUpdate, session: AsyncSession, resources: Resources
+) -> UserOut:
+    return await service.update_user(session, resources, id, data)
+
+
+router = Router(
+    path="/", route_handlers=[login, logout, me, list_users, create_user, update_user], tags=["auth"]
+)

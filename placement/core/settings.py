@@ -1,0 +1,92 @@
+"""Settings read once from the environment and passed explicitly to the app, worker and CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ENV_PREFIX = "PLACEMENT_"
+
+
+def asyncpg_url(url: str) -> str:
+    """Return a SQLAlchemy URL that uses the asyncpg driver for any PostgreSQL URL."""
+    parts = urlsplit(url)
+    if parts.scheme in {"postgres", "postgresql", "postgresql+asyncpg"}:
+        return urlunsplit(parts._replace(scheme="postgresql+asyncpg"))
+    raise ValueError(f"DATABASE_URL must be a postgresql:// URL, not {parts.scheme}://")
+
+
+def plain_postgres_url(url: str) -> str:
+    """Return a libpq-style URL (for asyncpg.connect) from any PostgreSQL URL."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the service needs to know about its environment.
+
+    With `database_url` or `redis_url` unset, `placement serve`/`demo` start embedded servers
+    in `data_dir` and fill them in before building the app.
+    """
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".placement-data")
+    # Sign-in: a token dies after this much idle time, and after this absolute lifetime.
+    token_idle_minutes: int = 30
+    token_lifetime_hours: int = 12
+    # Login throttling: this many failures per username (or per client address, times four)
+    # inside the window answer 429 until the window has passed.
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    # A bed hold lasts this long unless the request names its own deadline (at most the max).
+    hold_hours: int = 24
+    hold_max_hours: int = 168
+    db_pool_size: int = 10
+    # Run the arq worker inside the API process (the embedded, one-process mode).
+    run_worker_inline: bool = False
+    # Database statements logged (debugging only).
+    echo_sql: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read settings from the environment (`DATABASE_URL`, `REDIS_URL`, `PLACEMENT_*`)."""
+        env = os.environ if env is None else env
+
+        def number(name: str, default: int) -> int:
+            raw = env.get(ENV_PREFIX + name)
+            return default if raw in (None, "") else int(raw)
+
+        defaults = cls()
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            redis_url=env.get("REDIS_URL") or None,
+            data_dir=Path(env.get(ENV_PREFIX + "DATA_DIR") or defaults.data_dir),
+            token_idle_minutes=number("TOKEN_IDLE_MINUTES", defaults.token_idle_minutes),
+            token_lifetime_hours=number("TOKEN_LIFETIME_HOURS", defaults.token_lifetime_hours),
+            login_max_failures=number("LOGIN_MAX_FAILURES", defaults.login_max_failures),
+            login_window_seconds=number("LOGIN_WINDOW_SECONDS", defaults.login_window_seconds),
+            hold_hours=number("HOLD_HOURS", defaults.hold_hours),
+            hold_max_hours=number("HOLD_MAX_HOURS", defaults.hold_max_hours),
+            db_pool_size=number("DB_POOL_SIZE", defaults.db_pool_size),
+            echo_sql=env.get(ENV_PREFIX + "ECHO_SQL", "") == "1",
+        )
+
+    def with_servers(self, database_url: str, redis_url: str) -> Settings:
+        return replace(self, database_url=database_url, redis_url=redis_url)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if not self.database_url:
+            raise RuntimeError("DATABASE_URL is not set and no embedded server was started")
+        return asyncpg_url(self.database_url)
+
+    @property
+    def redis(self) -> str:
+        if not self.redis_url:
+            raise RuntimeError("REDIS_URL is not set and no embedded server was started")
+        return self.redis_url

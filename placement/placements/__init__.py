@@ -1,0 +1,1 @@
+"""Holds and placements of youth in beds."""

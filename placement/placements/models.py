@@ -1,0 +1,39 @@
+"""Placements of youth in beds: held until a deadline, then active, ended, cancelled or expired."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from placement.core.db import Base, Timestamps, UUIDKey
+
+STATUSES: Final = ("held", "active", "ended", "cancelled", "expired")
+LIVE_STATUSES: Final = ("held", "active")
+LIVE = "status IN ('held', 'active')"
+
+
+class Placement(UUIDKey, Timestamps, Base):
+    __tablename__ = "placements"
+
+    youth_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("youth.id", ondelete="RESTRICT"), index=True)
+    bed_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("beds.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    held_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    close_reason: Mapped[str | None] = mapped_column(String(40))
+    close_note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status_known"),
+        CheckConstraint("(status IN ('held', 'active')) = (closed_at IS NULL)", name="closed_when_not_live"),
+        # The guards against double booking: one live placement per bed, and per youth.
+        Index("uq_placements_live_bed", "bed_id", unique=True, postgresql_where=text(LIVE)),
+        Index("uq_placements_live_youth", "youth_id", unique=True, postgresql_where=text(LIVE)),
+        Index("ix_placements_held_until", "held_until", postgresql_where=text("status = 'held'")),
+    )

@@ -1,0 +1,104 @@
+"""HTTP routes for holds and placements in beds."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Request, Router, get, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.core import idempotency
+from placement.core.audit import Actor
+from placement.core.resources import Resources
+from placement.core.schemas import Page, PageSize
+from placement.core.security.guards import allow
+from placement.placements import service
+from placement.placements.schemas import (
+    PlacementCancel,
+    PlacementCreate,
+    PlacementEnd,
+    PlacementOut,
+    PlacementStatus,
+)
+
+STAFF = allow("placement_staff", entity="placement")
+READERS = allow("placement_staff", "caseworker", entity="placement")
+
+
+@get("/placements", opt=READERS)
+async def list_placements(
+    session: AsyncSession,
+    actor: Actor,
+    status: PlacementStatus | None = None,
+    youth_id: uuid.UUID | None = None,
+    bed_id: uuid.UUID | None = None,
+    limit: Annotated[PageSize, Parameter(query="limit")] = 50,
+    offset: Annotated[int, Parameter(query="offset", ge=0, le=1_000_000)] = 0,
+) -> Page[PlacementOut]:
+    """Placements, newest first (caseworkers: only of youth on their caseload)."""
+    return await service.list_placements(session, actor, status, youth_id, bed_id, limit, offset)
+
+
+@post("/placements", opt=STAFF)
+async def hold_bed(
+    data: PlacementCreate,
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+    request: Request[Any, Any, Any],
+    idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+) -> PlacementOut:
+    """Hold a bed for a youth until a deadline; 409 names the bed if it is already taken."""
+    assert actor.user_id is not None
+    now = resources.clock()
+    return await idempotency.once(
+        session,
+        actor.user_id,
+        idempotency_key,
+        request.url.path,
+        data,
+        PlacementOut,
+        lambda: service.hold_bed(session, actor, data, resources.settings, now),
+    )
+
+
+@get("/placements/{id:uuid}", opt=READERS)
+async def get_placement(id: uuid.UUID, session: AsyncSession, actor: Actor) -> PlacementOut:
+    return await service.get_placement(session, actor, id)
+
+
+@post("/placements/{id:uuid}/confirm", opt=STAFF, status_code=200)
+async def confirm_placement(
+    id: uuid.UUID, session: AsyncSession, actor: Actor, resources: Resources
+) -> PlacementOut:
+    return await service.confirm_placement(session, actor, id, resources.clock())
+
+
+@post("/placements/{id:uuid}/end", opt=STAFF, status_code=200)
+async def end_placement(
+    id: uuid.UUID, data: PlacementEnd, session: AsyncSession, actor: Actor, resources: Resources
+) -> PlacementOut:
+    return await service.end_placement(session, actor, id, data, resources.clock())
+
+
+@post("/placements/{id:uuid}/cancel", opt=STAFF, status_code=200)
+async def cancel_hold(
+    id: uuid.UUID, data: PlacementCancel, session: AsyncSession, actor: Actor, resources: Resources
+) -> PlacementOut:
+    return await service.cancel_hold(session, actor, id, data, resources.clock())
+
+
+router = Router(
+    path="/",
+    route_handlers=[
+        list_placements,
+        hold_bed,
+        get_placement,
+        confirm_placement,
+        end_placement,
+        cancel_hold,
+    ],
+    tags=["placements"],
+)

@@ -1,0 +1,64 @@
+"""Placements as the API takes and returns them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from placement.core.schemas import Schema
+
+PlacementStatus = Literal["held", "active", "ended", "cancelled", "expired"]
+EndReason = Literal[
+    "reunified_with_family",
+    "stepped_down_to_foster_or_kin",
+    "transferred_to_other_program",
+    "aged_out",
+    "left_without_notice",
+    "other",
+]
+CancelReason = Literal[
+    "youth_declined",
+    "program_declined",
+    "better_match_found",
+    "youth_needs_changed",
+    "entered_in_error",
+    "other",
+]
+CloseNote = Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class PlacementCreate(Schema):
+    youth_id: uuid.UUID
+    bed_id: uuid.UUID
+    # The hold's deadline; by default the configured hold length from now.
+    held_until: datetime | None = None
+
+
+class PlacementEnd(Schema):
+    reason: EndReason
+    note: CloseNote = ""
+
+
+class PlacementCancel(Schema):
+    reason: CancelReason
+    note: CloseNote = ""
+
+
+class PlacementOut(Schema):
+    id: uuid.UUID
+    youth_id: uuid.UUID
+    bed_id: uuid.UUID
+    bed_label: str
+    safe_house_id: uuid.UUID
+    safe_house: str
+    status: PlacementStatus
+    held_until: datetime
+    created_by: uuid.UUID | None
+    created_at: datetime
+    confirmed_at: datetime | None
+    closed_at: datetime | None
+    close_reason: str | None
+    close_note: str | None

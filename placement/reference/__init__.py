@@ -1,0 +1,1 @@
+"""Reference geography: regions, counties and municipalities with centroids."""

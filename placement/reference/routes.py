@@ -1,0 +1,59 @@
+"""HTTP routes for regions, counties and municipalities (any signed-in user)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, get
+from litestar.params import Parameter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.core.schemas import PageSize
+from placement.core.security.guards import allow
+from placement.core.security.models import ROLES
+from placement.reference.models import County, Municipality, Region
+from placement.reference.schemas import CountyOut, MunicipalityOut, RegionOut
+
+READ = allow(*ROLES, entity="reference")
+
+
+@get("/regions", opt=READ)
+async def list_regions(session: AsyncSession) -> list[RegionOut]:
+    rows = await session.execute(select(Region.id, Region.name).order_by(Region.name))
+    return [RegionOut(id=r.id, name=r.name) for r in rows]
+
+
+@get("/counties", opt=READ)
+async def list_counties(session: AsyncSession) -> list[CountyOut]:
+    rows = await session.execute(select(County.id, County.name).order_by(County.name))
+    return [CountyOut(id=r.id, name=r.name) for r in rows]
+
+
+@get("/municipalities", opt=READ)
+async def list_municipalities(
+    session: AsyncSession,
+    q: Annotated[str | None, Parameter(max_length=100, description="Name starts with")] = None,
+    limit: Annotated[PageSize, Parameter(query="limit")] = 50,
+) -> list[MunicipalityOut]:
+    """Municipalities by name prefix (case-insensitive), with their county, region and centroid."""
+    query = (
+        select(Municipality, County.name.label("county"), Region.name.label("region"))
+        .join(County, County.id == Municipality.county_id)
+        .join(Region, Region.id == Municipality.region_id)
+        .order_by(Municipality.name, County.name)
+        .limit(limit)
+    )
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Municipality.name.ilike(f"{escaped}%", escape="\\"))
+    rows = await session.execute(query)
+    return [
+        MunicipalityOut(id=m.id, name=m.name, county=county, region=region, lat=m.lat, lon=m.lon)
+        for m, county, region in rows
+    ]
+
+
+router = Router(
+    path="/", route_handlers=[list_regions, list_counties, list_municipalities], tags=["reference"]
+)

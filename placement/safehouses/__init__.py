@@ -1,0 +1,1 @@
+"""Safe houses and their beds, and which beds are free now."""

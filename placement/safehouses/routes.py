@@ -1,0 +1,191 @@
+"""HTTP routes: safe houses, beds, and free beds now."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Request, Router, get, patch, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.core import idempotency
+from placement.core.audit import Actor
+from placement.core.errors import Unprocessable
+from placement.core.resources import Resources
+from placement.core.schemas import Age, Page, PageSize, check_codes
+from placement.core.security.guards import allow
+from placement.core.security.policy import may_see_locations
+from placement.core.vocabulary import GENDERS, SERVICES
+from placement.safehouses import service
+from placement.safehouses.availability import (
+    BAND_EDGES_KM,
+    BedFilter,
+    available_bed,
+    available_beds_query,
+)
+from placement.safehouses.schemas import (
+    AvailableBed,
+    BedCreate,
+    BedOut,
+    BedUpdate,
+    SafeHouseCreate,
+    SafeHouseDetail,
+    SafeHouseOut,
+    SafeHouseUpdate,
+)
+
+READERS = ("placement_staff", "admin", "caseworker")
+WRITERS = ("placement_staff", "admin")
+Limit = Annotated[PageSize, Parameter(query="limit")]
+Offset = Annotated[int, Parameter(query="offset", ge=0, le=1_000_000)]
+IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key")]
+
+
+@get("/safe-houses", opt=allow(*READERS, entity="safe_house"))
+async def list_safe_houses(
+    session: AsyncSession,
+    actor: Actor,
+    region: uuid.UUID | None = None,
+    county: uuid.UUID | None = None,
+    active: bool | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[SafeHouseOut]:
+    """Safe houses with bed counts; addresses only for placement staff and admins."""
+    return await service.list_safe_houses(session, actor, region, county, active, limit, offset)
+
+
+@post("/safe-houses", opt=allow(*WRITERS, entity="safe_house"))
+async def create_safe_house(
+    data: SafeHouseCreate,
+    session: AsyncSession,
+    actor: Actor,
+    request: Request[Any, Any, Any],
+    idempotency_key: IdempotencyKey = None,
+) -> SafeHouseDetail:
+    assert actor.user_id is not None
+    return await idempotency.once(
+        session,
+        actor.user_id,
+        idempotency_key,
+        request.url.path,
+        data,
+        SafeHouseDetail,
+        lambda: service.create_safe_house(session, actor, data),
+    )
+
+
+@get("/safe-houses/{id:uuid}", opt=allow(*READERS, entity="safe_house"))
+async def get_safe_house(id: uuid.UUID, session: AsyncSession, actor: Actor) -> SafeHouseDetail:
+    return await service.get_safe_house(session, actor, id)
+
+
+@patch("/safe-houses/{id:uuid}", opt=allow(*WRITERS, entity="safe_house"))
+async def update_safe_house(
+    id: uuid.UUID, data: SafeHouseUpdate, session: AsyncSession, actor: Actor
+) -> SafeHouseDetail:
+    return await service.update_safe_house(session, actor, id, data)
+
+
+@post("/safe-houses/{id:uuid}/beds", opt=allow(*WRITERS, entity="safe_house"))
+async def add_bed(
+    id: uuid.UUID,
+    data: BedCreate,
+    session: AsyncSession,
+    actor: Actor,
+    request: Request[Any, Any, Any],
+    idempotency_key: IdempotencyKey = None,
+) -> BedOut:
+    assert actor.user_id is not None
+    return await idempotency.once(
+        session,
+        actor.user_id,
+        idempotency_key,
+        request.url.path,
+        data,
+        BedOut,
+        lambda: service.add_bed(session, id, data),
+    )
+
+
+@patch("/beds/{id:uuid}", opt=allow(*WRITERS, entity="bed"))
+async def update_bed(id: uuid.UUID, data: BedUpdate, session: AsyncSession, resources: Resources) -> BedOut:
+    """Rename a bed, retire it, or take it out of service with a reason (null to restore)."""
+    return await service.update_bed(session, id, data, resources.clock())
+
+
+def parse_point(near: str) -> tuple[float, float]:
+    try:
+        lat_text, lon_text = near.split(",")
+        lat, lon = float(lat_text), float(lon_text)
+    except ValueError:
+        raise Unprocessable(f"near: expected 'LAT,LON' in decimal degrees, got {near!r}") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise Unprocessable(f"near: {lat},{lon} is not a position on Earth")
+    return lat, lon
+
+
+def bed_filter(
+    actor: Actor,
+    region: uuid.UUID | None,
+    county: uuid.UUID | None,
+    age: int | None,
+    gender: str | None,
+    services: list[str],
+    near: str | None,
+    within_km: float | None,
+) -> BedFilter:
+    """Check the query and build the filter; banded roles may only use band edges as radius."""
+    if gender is not None and gender not in GENDERS:
+        raise Unprocessable(f"gender: expected one of {', '.join(GENDERS)}")
+    codes = check_codes("services", [c for s in services for c in s.split(",") if c], SERVICES)
+    point = parse_point(near) if near is not None else None
+    if within_km is not None:
+        if point is None:
+            raise Unprocessable("within_km needs near=LAT,LON")
+        if not may_see_locations(actor) and within_km not in BAND_EDGES_KM:
+            raise Unprocessable(
+                f"within_km: your role may search only by distance band: one of {BAND_EDGES_KM}"
+            )
+    return BedFilter(region, county, age, gender, tuple(codes), point, within_km)
+
+
+@get("/beds/available", opt=allow("placement_staff", "admin", "caseworker", entity="bed"))
+async def list_available_beds(
+    session: AsyncSession,
+    actor: Actor,
+    region: uuid.UUID | None = None,
+    county: uuid.UUID | None = None,
+    age: Annotated[Age | None, Parameter(description="The youth's age in years")] = None,
+    gender: str | None = None,
+    services: Annotated[
+        list[str] | None, Parameter(description="Required services (all must be offered)")
+    ] = None,
+    near: Annotated[str | None, Parameter(description="LAT,LON", max_length=60)] = None,
+    within_km: Annotated[float | None, Parameter(gt=0, le=500)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[AvailableBed]:
+    """Beds free right now; with `near`, nearest first (distance bands for roles that may not see
+    positions)."""
+    exact = may_see_locations(actor)
+    f = bed_filter(actor, region, county, age, gender, services or [], near, within_km)
+    rows = (await session.execute(available_beds_query(f, limit, offset, exact))).all()
+    total = rows[0].total if rows else 0
+    return Page(items=[available_bed(r, exact) for r in rows], total=total, limit=limit, offset=offset)
+
+
+router = Router(
+    path="/",
+    route_handlers=[
+        list_safe_houses,
+        create_safe_house,
+        get_safe_house,
+        update_safe_house,
+        add_bed,
+        update_bed,
+        list_available_beds,
+    ],
+    tags=["safe houses"],
+)

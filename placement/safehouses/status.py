@@ -1,0 +1,35 @@
+"""A bed's status, derived in SQL from the bed, its safe house and its live placement."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, and_, case, literal, or_, select
+
+from placement.placements.models import LIVE_STATUSES, Placement
+from placement.safehouses.models import Bed, SafeHouse
+
+
+def bed_status() -> ColumnElement[str]:
+    """`available`, `held`, `occupied` or `out_of_service`, for a query joining Bed, SafeHouse
+    and the bed's live Placement (outer join)."""
+    return case(
+        (
+            or_(
+                Bed.out_of_service_reason.is_not(None),
+                Bed.active.is_(False),
+                SafeHouse.active.is_(False),
+            ),
+            literal("out_of_service"),
+        ),
+        (Placement.status == "active", literal("occupied")),
+        (Placement.status == "held", literal("held")),
+        else_=literal("available"),
+    )
+
+
+def beds_with_status() -> Select[Bed, str]:
+    """Every bed with its derived status."""
+    return (
+        select(Bed, bed_status().label("status"))
+        .join(SafeHouse, SafeHouse.id == Bed.safe_house_id)
+        .outerjoin(Placement, and_(Placement.bed_id == Bed.id, Placement.status.in_(LIVE_STATUSES)))
+    )

@@ -1,0 +1,49 @@
+"""The arq worker: its jobs and cron schedule."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from arq import cron
+from arq.connections import RedisSettings
+
+from placement.core.jobs import redis_settings
+from placement.core.resources import Resources
+from placement.core.settings import Settings
+from placement.core.uow import unit_of_work
+from placement.placements.service import expire_overdue_holds
+
+log = logging.getLogger("placement.worker")
+
+
+async def expire_holds(ctx: dict[str, Any]) -> int:
+    """Expire every hold past its deadline; safe to run twice."""
+    resources: Resources = ctx["resources"]
+    async with unit_of_work(resources.sessionmaker) as session:
+        count = await expire_overdue_holds(session, resources.clock())
+    if count:
+        log.info("expired %d overdue hold(s)", count)
+    return count
+
+
+def worker_settings(settings: Settings, resources: Resources | None = None) -> dict[str, Any]:
+    """Keyword arguments for `arq.worker.Worker`: functions, cron, and the shared resources."""
+
+    async def startup(ctx: dict[str, Any]) -> None:
+        ctx["resources"] = resources or await Resources.open(settings)
+
+    async def shutdown(ctx: dict[str, Any]) -> None:
+        if resources is None:
+            await ctx["resources"].close()
+
+    redis: RedisSettings = redis_settings(settings)
+    return {
+        "functions": [expire_holds],
+        "cron_jobs": [cron(expire_holds, second=0, unique=True, run_at_startup=True)],
+        "redis_settings": redis,
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "handle_signals": False,
+        "health_check_interval": 60,
+    }

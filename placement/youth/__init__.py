@@ -1,0 +1,1 @@
+"""Youth referrals: who needs a placement, and their safety constraints."""

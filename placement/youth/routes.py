@@ -1,0 +1,71 @@
+"""HTTP routes for youth referrals: caseworkers on their own caseload, placement staff on all."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from litestar import Request, Router, get, patch, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.core import idempotency
+from placement.core.audit import Actor
+from placement.core.resources import Resources
+from placement.core.schemas import Page, PageSize
+from placement.core.security.guards import allow
+from placement.youth import service
+from placement.youth.schemas import YouthCreate, YouthOut, YouthStatus, YouthUpdate
+
+ROLES = allow("placement_staff", "caseworker", entity="youth")
+
+
+@get("/youth", opt=ROLES)
+async def list_youth(
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+    status: YouthStatus | None = None,
+    limit: Annotated[PageSize, Parameter(query="limit")] = 50,
+    offset: Annotated[int, Parameter(query="offset", ge=0, le=1_000_000)] = 0,
+) -> Page[YouthOut]:
+    """Youth on your caseload (placement staff: all), most urgent first."""
+    today = resources.clock().date()
+    return await service.list_youth(session, actor, status, limit, offset, today)
+
+
+@post("/youth", opt=ROLES)
+async def refer_youth(
+    data: YouthCreate,
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+    request: Request[Any, Any, Any],
+    idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+) -> YouthOut:
+    assert actor.user_id is not None
+    today = resources.clock().date()
+    return await idempotency.once(
+        session,
+        actor.user_id,
+        idempotency_key,
+        request.url.path,
+        data,
+        YouthOut,
+        lambda: service.refer_youth(session, actor, data, today),
+    )
+
+
+@get("/youth/{id:uuid}", opt=ROLES)
+async def get_youth(id: uuid.UUID, session: AsyncSession, actor: Actor, resources: Resources) -> YouthOut:
+    return await service.get_youth(session, actor, id, resources.clock().date())
+
+
+@patch("/youth/{id:uuid}", opt=ROLES)
+async def update_youth(
+    id: uuid.UUID, data: YouthUpdate, session: AsyncSession, actor: Actor, resources: Resources
+) -> YouthOut:
+    return await service.update_youth(session, actor, id, data, resources.clock())
+
+
+router = Router(path="/", route_handlers=[list_youth, refer_youth, get_youth, update_youth], tags=["youth"])

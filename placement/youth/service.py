@@ -1,0 +1,228 @@
+"""Referring youth and keeping their records, each caseworker to their own caseload."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import ColumnElement, Select, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.core import audit
+from placement.core.audit import Actor
+from placement.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from placement.core.schemas import Page, changed_fields, check_codes
+from placement.core.security.models import User
+from placement.core.vocabulary import LANGUAGES, SERVICES
+from placement.placements.models import LIVE_STATUSES, Placement
+from placement.reference.models import Municipality
+from placement.safehouses.models import SafeHouse
+from placement.youth.models import Youth
+from placement.youth.schemas import DangerZone, YouthCreate, YouthOut, YouthUpdate
+
+ENTITY = "youth"
+OLDEST_AGE = 25
+
+
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def youth_status() -> ColumnElement[str]:
+    live = (
+        select(Placement.status)
+        .where(Placement.youth_id == Youth.id, Placement.status.in_(LIVE_STATUSES))
+        .scalar_subquery()
+    )
+    return case(
+        (Youth.exited_at.is_not(None), literal("exited")),
+        (live == "active", literal("placed")),
+        (live == "held", literal("held")),
+        else_=literal("awaiting"),
+    )
+
+
+def _on_caseload(actor: Actor) -> ColumnElement[bool] | None:
+    """The rows this actor may see: a caseworker their own caseload, placement staff all."""
+    return Youth.caseworker_id == actor.user_id if actor.role == "caseworker" else None
+
+
+def _youth_out(youth: Youth, status: str, today: date) -> YouthOut:
+    return YouthOut(
+        id=youth.id,
+        case_reference=youth.case_reference,
+        date_of_birth=youth.date_of_birth,
+        age=age_on(youth.date_of_birth, today),
+        gender=youth.gender,
+        origin_municipality_id=youth.origin_municipality_id,
+        origin_lat=youth.origin_lat,
+        origin_lon=youth.origin_lon,
+        languages=youth.languages,
+        required_services=youth.required_services,
+        specialised_care=youth.specialised_care,
+        sibling_group=youth.sibling_group,
+        urgency=youth.urgency,
+        max_distance_km=youth.max_distance_km,
+        danger_zones=msgspec.convert(youth.danger_zones, list[DangerZone]),
+        excluded_safe_house_ids=youth.excluded_safe_house_ids,
+        caseworker_id=youth.caseworker_id,
+        status=status,  # type: ignore[arg-type]
+        exited_at=youth.exited_at,
+        exit_reason=youth.exit_reason,
+        created_at=youth.created_at,
+        updated_at=youth.updated_at,
+    )
+
+
+def _visible(actor: Actor) -> Select[Youth, str]:
+    query = select(Youth, youth_status().label("status"))
+    scope = _on_caseload(actor)
+    return query if scope is None else query.where(scope)
+
+
+async def visible_youth(
+    session: AsyncSession, actor: Actor, youth_id: uuid.UUID, *, lock: bool = False
+) -> Youth:
+    """The youth if this actor may see them; 404 otherwise, so ids cannot be probed."""
+    query = _visible(actor).where(Youth.id == youth_id)
+    if lock:
+        query = query.with_for_update(of=Youth)
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise NotFound(f"No youth with id {youth_id} on your caseload.")
+    youth: Youth = row[0]
+    return youth
+
+
+async def get_youth(session: AsyncSession, actor: Actor, youth_id: uuid.UUID, today: date) -> YouthOut:
+    row = (await session.execute(_visible(actor).where(Youth.id == youth_id))).first()
+    if row is None:
+        raise NotFound(f"No youth with id {youth_id} on your caseload.")
+    audit.record(session, "read_youth", ENTITY, youth_id)
+    return _youth_out(row[0], row.status, today)
+
+
+async def list_youth(
+    session: AsyncSession,
+    actor: Actor,
+    status: str | None,
+    limit: int,
+    offset: int,
+    today: date,
+) -> Page[YouthOut]:
+    query = _visible(actor)
+    if status:
+        query = query.where(youth_status() == status)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = await session.execute(
+        query.order_by(Youth.urgency.desc(), Youth.created_at, Youth.id).limit(limit).offset(offset)
+    )
+    items = [_youth_out(y, s, today) for y, s in rows]
+    audit.record(session, "list_youth", ENTITY, None, count=len(items))
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+async def _check_caseworker(session: AsyncSession, user_id: uuid.UUID) -> None:
+    role = await session.scalar(select(User.role).where(User.id == user_id, User.active.is_(True)))
+    if role != "caseworker":
+        raise Unprocessable(f"caseworker_id: {user_id} is not an active caseworker")
+
+
+async def _check_references(session: AsyncSession, youth: Youth, today: date) -> None:
+    age = age_on(youth.date_of_birth, today)
+    if youth.date_of_birth > today or age > OLDEST_AGE:
+        raise Unprocessable(
+            f"date_of_birth: {youth.date_of_birth} gives age {age}; the program serves ages 0-{OLDEST_AGE}"
+        )
+    youth.languages = check_codes("languages", youth.languages, LANGUAGES)
+    youth.required_services = check_codes("required_services", youth.required_services, SERVICES)
+    excluded = list(dict.fromkeys(youth.excluded_safe_house_ids))
+    if excluded:
+        found = set(await session.scalars(select(SafeHouse.id).where(SafeHouse.id.in_(excluded))))
+        missing = [str(i) for i in excluded if i not in found]
+        if missing:
+            raise Unprocessable(f"excluded_safe_house_ids: no safe house with id {', '.join(missing)}")
+    youth.excluded_safe_house_ids = excluded
+
+
+async def _centroid(session: AsyncSession, municipality_id: uuid.UUID) -> tuple[float, float]:
+    row = (
+        await session.execute(
+            select(Municipality.lat, Municipality.lon).where(Municipality.id == municipality_id)
+        )
+    ).first()
+    if row is None:
+        raise Unprocessable(f"origin_municipality_id: no municipality with id {municipality_id}")
+    return row.lat, row.lon
+
+
+async def refer_youth(session: AsyncSession, actor: Actor, data: YouthCreate, today: date) -> YouthOut:
+    """Record a referral; a caseworker's goes on their own caseload."""
+    if actor.role == "caseworker":
+        if data.caseworker_id not in (None, actor.user_id):
+            raise Forbidden("A caseworker refers youth to their own caseload only.")
+        caseworker_id = actor.user_id
+    elif data.caseworker_id is None:
+        raise Unprocessable("caseworker_id: assign the youth to a caseworker")
+    else:
+        caseworker_id = data.caseworker_id
+    assert caseworker_id is not None
+    await _check_caseworker(session, caseworker_id)
+    if await session.scalar(select(Youth.id).where(Youth.case_reference == data.case_reference)):
+        raise Conflict(f"A youth with case reference {data.case_reference} is already referred.")
+    if (data.origin_lat is None) != (data.origin_lon is None):
+        raise Unprocessable("origin_lat and origin_lon go together: give both or neither")
+    lat, lon = await _centroid(session, data.origin_municipality_id)
+    fields = msgspec.structs.asdict(data)
+    fields.update(
+        caseworker_id=caseworker_id,
+        origin_lat=lat if data.origin_lat is None else data.origin_lat,
+        origin_lon=lon if data.origin_lon is None else data.origin_lon,
+        danger_zones=msgspec.to_builtins(data.danger_zones),
+    )
+    youth = Youth(**fields)
+    await _check_references(session, youth, today)
+    session.add(youth)
+    await session.flush()
+    audit.record(session, "refer_youth", ENTITY, youth.id)
+    return await get_youth(session, actor, youth.id, today)
+
+
+async def update_youth(
+    session: AsyncSession, actor: Actor, youth_id: uuid.UUID, data: YouthUpdate, now: datetime
+) -> YouthOut:
+    youth = await visible_youth(session, actor, youth_id, lock=True)
+    changes = changed_fields(data)
+    if "caseworker_id" in changes:
+        if actor.role == "caseworker" and changes["caseworker_id"] != actor.user_id:
+            raise Forbidden("Only placement staff reassign a youth to another caseworker.")
+        await _check_caseworker(session, changes["caseworker_id"])
+    if "origin_municipality_id" in changes and not {"origin_lat", "origin_lon"} & changes.keys():
+        youth.origin_lat, youth.origin_lon = await _centroid(session, changes["origin_municipality_id"])
+    elif "origin_municipality_id" in changes:
+        await _centroid(session, changes["origin_municipality_id"])
+    if "exit_reason" in changes:
+        await _record_exit(session, youth, changes.pop("exit_reason"), now)
+    if "danger_zones" in changes:
+        changes["danger_zones"] = msgspec.to_builtins(changes["danger_zones"])
+    for field, value in changes.items():
+        setattr(youth, field, value)
+    await _check_references(session, youth, now.date())
+    await session.flush()
+    audit.record(session, "update_youth", ENTITY, youth_id, fields=",".join(sorted(changed_fields(data))))
+    return await get_youth(session, actor, youth_id, now.date())
+
+
+async def _record_exit(session: AsyncSession, youth: Youth, reason: str | None, now: datetime) -> None:
+    if reason is None:
+        youth.exited_at = youth.exit_reason = None
+        return
+    live = await session.scalar(
+        select(Placement.status).where(Placement.youth_id == youth.id, Placement.status.in_(LIVE_STATUSES))
+    )
+    if live is not None:
+        raise Conflict(f"The youth has a {live} placement; end or cancel it before recording an exit.")
+    youth.exited_at = youth.exited_at or now
+    youth.exit_reason = reason

@@ -74,7 +74,7 @@ async def _admin(url: str, sql: str) -> None:
 
 
 @contextlib.contextmanager
-def _test_database(server_url: str) -> Iterator[str]:
+def fresh_database(server_url: str) -> Iterator[str]:
     name = f"placement_test_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
     try:
@@ -106,7 +106,7 @@ def _redis_db(url: str, db: int) -> str:
 def settings(server_settings: Settings) -> Iterator[Settings]:
     """A fresh database, migrated to head with the reference geography loaded."""
     assert server_settings.database_url
-    with _test_database(server_settings.database_url) as url:
+    with fresh_database(server_settings.database_url) as url:
         settings = replace(server_settings, database_url=url)
         migrate.upgrade(settings)
         asyncio.run(_load_reference(settings))
@@ -146,7 +146,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     await asyncio.wait({running, asyncio.create_task(started.wait())}, return_when=asyncio.FIRST_COMPLETED)
     if running.done():
         running.result()
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
         yield client
     stop.set()

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import ClientException, HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy.exc import IntegrityError
@@ -105,8 +105,11 @@ def validation_handler(request: Request[Any, Any, Any], exc: ValidationException
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
-    title = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
+    """Framework refusals: unknown routes and methods, and bodies that are not JSON at all."""
     status = exc.status_code
+    if isinstance(exc, ClientException) and status == 400:
+        return problem(400, "Invalid request", f"The request body is not valid JSON: {exc.detail}", request)
+    title = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
     return problem(status, title.get(status, "Request refused"), exc.detail, request)
 
 

@@ -39,8 +39,9 @@ async def check_not_throttled(redis: Redis, settings: Settings, username: str, a
 async def record_failure(redis: Redis, settings: Settings, username: str, address: str) -> None:
     async with redis.pipeline(transaction=True) as pipe:
         for key in _keys(username, address):
+            # The window starts at the first failure (SET NX EX; INCR keeps the TTL): Redis 6 too.
+            pipe.set(key, 0, ex=settings.login_window_seconds, nx=True)
             pipe.incr(key)
-            pipe.expire(key, settings.login_window_seconds, nx=True)
         await pipe.execute()
 
 

@@ -1,0 +1,131 @@
+"""Signing in and out: argon2id passwords, opaque tokens, idle and absolute expiry, throttling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.app import create_app
+from placement.core.security.models import AccessToken, User
+from placement.core.security.tokens import digest
+from placement.core.settings import Settings
+from tests.conftest import TEST_PASSWORD, FakeClock
+
+API = "/api/v1"
+
+
+async def login(client: httpx.AsyncClient, username: str, password: str = TEST_PASSWORD) -> httpx.Response:
+    return await client.post(f"{API}/auth/login", json={"username": username, "password": password})
+
+
+async def test_sign_in_returns_an_opaque_token_stored_only_as_its_hash(
+    client: httpx.AsyncClient, sign_in: Any, db: AsyncSession
+) -> None:
+    user = await sign_in("caseworker")
+    response = await login(client, user.username)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["token_type"] == "Bearer" and body["user"]["role"] == "caseworker"
+    token = body["access_token"]
+    stored = (await db.scalars(select(AccessToken.token_hash).where(AccessToken.user_id == user.id))).all()
+    assert digest(token) in stored
+    assert all(token.encode() not in h for h in stored)
+    password_hash = await db.scalar(select(User.password_hash).where(User.id == user.id))
+    assert password_hash is not None and password_hash.startswith("$argon2id$")
+    me = await client.get(f"{API}/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["username"] == user.username
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_401(
+    client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    user = await sign_in("caseworker")
+    wrong = await login(client, user.username, "not the password")
+    unknown = await login(client, "nobody-here")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+
+
+async def test_sign_out_revokes_the_token(client: httpx.AsyncClient, sign_in: Any) -> None:
+    user = await sign_in("placement_staff")
+    assert (await client.post(f"{API}/auth/logout", headers=user.headers)).status_code == 204
+    after = await client.get(f"{API}/me", headers=user.headers)
+    assert after.status_code == 401
+    assert "revoked" in after.json()["detail"]
+
+
+async def test_a_token_dies_after_the_idle_timeout(
+    client: httpx.AsyncClient, sign_in: Any, clock: FakeClock
+) -> None:
+    user = await sign_in("caseworker")
+    clock.advance(minutes=20)
+    assert (await client.get(f"{API}/me", headers=user.headers)).status_code == 200
+    clock.advance(minutes=25)  # 25 idle minutes since the last use: still alive
+    assert (await client.get(f"{API}/me", headers=user.headers)).status_code == 200
+    clock.advance(minutes=31)
+    idle = await client.get(f"{API}/me", headers=user.headers)
+    assert idle.status_code == 401 and "idle" in idle.json()["detail"]
+
+
+async def test_a_token_dies_at_its_absolute_lifetime_even_when_used(
+    client: httpx.AsyncClient, sign_in: Any, clock: FakeClock
+) -> None:
+    user = await sign_in("caseworker")
+    for _ in range(12 * 3):  # used every 20 minutes for 12 hours
+        clock.advance(minutes=20)
+        response = await client.get(f"{API}/me", headers=user.headers)
+    assert response.status_code == 401 and "expired" in response.json()["detail"]
+
+
+async def test_a_deactivated_user_is_signed_out_at_once(client: httpx.AsyncClient, sign_in: Any) -> None:
+    admin, user = await sign_in("admin"), await sign_in("caseworker")
+    patched = await client.patch(f"{API}/users/{user.id}", json={"active": False}, headers=admin.headers)
+    assert patched.status_code == 200, patched.text
+    assert (await client.get(f"{API}/me", headers=user.headers)).status_code == 401
+    assert (await login(client, user.username)).status_code == 401
+
+
+async def test_failed_sign_ins_are_throttled_across_processes(
+    client: httpx.AsyncClient, sign_in: Any, settings: Settings
+) -> None:
+    """Five failures on one API process lock the username on another process too (shared Redis)."""
+    user = await sign_in("caseworker")
+    for _ in range(settings.login_max_failures):
+        assert (await login(client, user.username, "wrong password!")).status_code == 401
+    other = create_app(settings)
+    async with other.lifespan():
+        transport = httpx.ASGITransport(app=other)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://other.local") as second:
+            refused = await login(second, user.username)
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) > 0
+    assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_admin_creates_a_user_who_can_sign_in(client: httpx.AsyncClient, sign_in: Any) -> None:
+    admin = await sign_in("admin")
+    body = {
+        "username": "new.caseworker",
+        "display_name": "New Caseworker",
+        "role": "caseworker",
+        "password": "a long enough password",
+    }
+    created = await client.post(f"{API}/users", json=body, headers=admin.headers)
+    assert created.status_code == 201, created.text
+    assert "password" not in created.text
+    assert (await login(client, "new.caseworker", "a long enough password")).status_code == 200
+    again = await client.post(f"{API}/users", json=body, headers=admin.headers)
+    assert again.status_code == 409
+
+
+async def test_a_new_user_needs_a_long_password_and_a_known_role(
+    client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    admin = await sign_in("admin")
+    short = {"username": "x.y.z", "display_name": "X", "role": "caseworker", "password": "short"}
+    assert (await client.post(f"{API}/users", json=short, headers=admin.headers)).status_code == 400
+    bad_role = {**short, "password": "a long enough password", "role": "superuser"}
+    assert (await client.post(f"{API}/users", json=bad_role, headers=admin.headers)).status_code == 400

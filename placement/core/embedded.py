@@ -36,7 +36,7 @@ def _postgres(pgdata: Path) -> Iterator[str]:
 
     server = pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
     try:
-        exists = "SELECT 1 FROM pg_database WHERE datname = '" + DATABASE + "';"  # a constant
+        exists = f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';"  # noqa: S608 - a constant
         if "1 row" not in server.psql(exists):
             server.psql(f"CREATE DATABASE {DATABASE};")
         log.info("embedded PostgreSQL in %s", pgdata)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Select, and_, func, literal, select
 
@@ -35,7 +35,7 @@ class BedFilter:
 
 def available_beds_query(
     f: BedFilter, limit: int, offset: int, exact: bool
-) -> Select[Unpack[tuple[Any, ...]]]:
+) -> Select[*tuple[Any, ...]]:
     """Free beds (active, in service, in an active house, no live placement) matching `f`.
 
     Rows carry `total` (all matches, before paging). With `near`, sorted by distance — exact

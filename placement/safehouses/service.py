@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Unpack
+from typing import Any
 
 import msgspec
 from sqlalchemy import Row, Select, func, select
@@ -62,7 +62,7 @@ async def _name_is_free(session: AsyncSession, name: str, house_id: uuid.UUID | 
         raise Conflict(f"A safe house named {name!r} is already registered.")
 
 
-def _houses_query() -> Select[Unpack[tuple[Any, ...]]]:
+def _houses_query() -> Select[*tuple[Any, ...]]:
     statuses = beds_with_status().subquery()
     counts = (
         select(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Any
 
 import msgspec
 from sqlalchemy import ColumnElement, Select, case, func, literal, select

@@ -92,6 +92,7 @@ async def test_the_chain_names_the_gap_where_a_row_was_deleted(
     await make_safe_house(client, staff, beds=2)
     async with resources.engine.connect() as conn:
         last = await conn.scalar(select(func.max(AuditEntry.seq)))
+        assert last is not None
         await conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete"))
         await conn.execute(text("DELETE FROM audit_log WHERE seq = :seq"), {"seq": last - 1})
         report = await verify_chain_on(conn)

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
 from placement.core.audit import AuditEntry
-from placement.core.schemas import Page, PageSize, Schema
+from placement.core.schemas import Limit, Offset, Page, Schema
 from placement.core.security.guards import allow
 
 
@@ -40,8 +40,8 @@ async def list_audit(
     entity_id: Annotated[str | None, Parameter(max_length=80)] = None,
     actor_id: uuid.UUID | None = None,
     outcome: Literal["allowed", "denied"] | None = None,
-    limit: Annotated[PageSize, Parameter(query="limit")] = 100,
-    offset: Annotated[int, Parameter(query="offset", ge=0, le=10_000_000)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Page[AuditEntryOut]:
     """Audit entries, newest first."""
     query = select(AuditEntry)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from placement.core import idempotency
 from placement.core.audit import Actor
 from placement.core.resources import Resources
-from placement.core.schemas import Page, PageSize
+from placement.core.schemas import Limit, Offset, Page
 from placement.core.security.guards import allow
 from placement.placements import service
 from placement.placements.schemas import (
@@ -34,8 +34,8 @@ async def list_placements(
     status: PlacementStatus | None = None,
     youth_id: uuid.UUID | None = None,
     bed_id: uuid.UUID | None = None,
-    limit: Annotated[PageSize, Parameter(query="limit")] = 50,
-    offset: Annotated[int, Parameter(query="offset", ge=0, le=1_000_000)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[PlacementOut]:
     """Placements, newest first (caseworkers: only of youth on their caseload)."""
     return await service.list_placements(session, actor, status, youth_id, bed_id, limit, offset)

@@ -9,7 +9,7 @@ from litestar.params import Parameter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.core.schemas import PageSize
+from placement.core.schemas import Limit
 from placement.core.security.guards import allow
 from placement.core.security.models import ROLES
 from placement.reference.models import County, Municipality, Region
@@ -34,7 +34,7 @@ async def list_counties(session: AsyncSession) -> list[CountyOut]:
 async def list_municipalities(
     session: AsyncSession,
     q: Annotated[str | None, Parameter(max_length=100, description="Name starts with")] = None,
-    limit: Annotated[PageSize, Parameter(query="limit")] = 50,
+    limit: Limit = 50,
 ) -> list[MunicipalityOut]:
     """Municipalities by name prefix (case-insensitive), with their county, region and centroid."""
     query = (

@@ -13,7 +13,7 @@ from placement.core import idempotency
 from placement.core.audit import Actor
 from placement.core.errors import Unprocessable
 from placement.core.resources import Resources
-from placement.core.schemas import Age, Page, PageSize, check_codes
+from placement.core.schemas import Limit, Offset, Page, check_codes
 from placement.core.security.guards import allow
 from placement.core.security.policy import may_see_locations
 from placement.core.vocabulary import GENDERS, SERVICES
@@ -37,8 +37,6 @@ from placement.safehouses.schemas import (
 
 READERS = ("placement_staff", "admin", "caseworker")
 WRITERS = ("placement_staff", "admin")
-Limit = Annotated[PageSize, Parameter(query="limit")]
-Offset = Annotated[int, Parameter(query="offset", ge=0, le=1_000_000)]
 IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key")]
 
 
@@ -157,7 +155,7 @@ async def list_available_beds(
     actor: Actor,
     region: uuid.UUID | None = None,
     county: uuid.UUID | None = None,
-    age: Annotated[Age | None, Parameter(description="The youth's age in years")] = None,
+    age: Annotated[int | None, Parameter(ge=0, le=25, description="The youth's age in years")] = None,
     gender: str | None = None,
     services: Annotated[
         list[str] | None, Parameter(description="Required services (all must be offered)")

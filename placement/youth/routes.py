@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from placement.core import idempotency
 from placement.core.audit import Actor
 from placement.core.resources import Resources
-from placement.core.schemas import Page, PageSize
+from placement.core.schemas import Limit, Offset, Page
 from placement.core.security.guards import allow
 from placement.youth import service
 from placement.youth.schemas import YouthCreate, YouthOut, YouthStatus, YouthUpdate
@@ -26,8 +26,8 @@ async def list_youth(
     actor: Actor,
     resources: Resources,
     status: YouthStatus | None = None,
-    limit: Annotated[PageSize, Parameter(query="limit")] = 50,
-    offset: Annotated[int, Parameter(query="offset", ge=0, le=1_000_000)] = 0,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Page[YouthOut]:
     """Youth on your caseload (placement staff: all), most urgent first."""
     today = resources.clock().date()

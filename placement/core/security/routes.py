@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Request, Router, get, patch, post
-from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
 from placement.core.resources import Resources
-from placement.core.schemas import Page, PageSize
+from placement.core.schemas import Limit, Offset, Page
 from placement.core.security import service
 from placement.core.security.guards import PUBLIC, allow, bearer_token
 from placement.core.security.models import ROLES
 from placement.core.security.schemas import LoginRequest, LoginResponse, UserCreate, UserOut, UserUpdate
 from placement.core.security.tokens import revoke_token
-
-Limit = Annotated[PageSize, Parameter(query="limit")]
-Offset = Annotated[int, Parameter(query="offset", ge=0)]
 
 
 @post("/auth/login", opt={**PUBLIC, "entity": "user"}, status_code=200)

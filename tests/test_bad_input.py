@@ -1,0 +1,73 @@
+"""Bad input on every endpoint gets an RFC 9457 problem, never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from tests.core.test_route_guards import concrete, http_routes
+
+BAD_BODIES = {
+    "malformed JSON": b'{"name": ',
+    "not an object": b"[1, 2, 3]",
+    "unknown field": b'{"surely_not_a_field": true}',
+    "wrong types": b'{"youth_id": 12, "label": [], "username": {}, "reason": 5}',
+}
+
+
+def admitted_user_role(handler: Any) -> str:
+    roles = sorted(handler.opt["roles"])
+    return "placement_staff" if "placement_staff" in roles else roles[0]
+
+
+@pytest.mark.parametrize("case", sorted(BAD_BODIES))
+async def test_every_endpoint_with_a_body_answers_bad_bodies_with_a_problem(
+    case: str, app: Litestar, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    users: dict[str, Any] = {}
+    for method, path, handler in http_routes(app):
+        if method not in ("POST", "PATCH", "PUT") or "data" not in handler.parsed_fn_signature.parameters:
+            continue
+        headers = {"content-type": "application/json"}
+        if not handler.opt.get("public"):
+            role = admitted_user_role(handler)
+            users.setdefault(role, await sign_in(role))
+            headers.update(users[role].headers)
+        response = await client.request(method, concrete(path), content=BAD_BODIES[case], headers=headers)
+        where = f"{case}: {method} {path} -> {response.status_code} {response.text[:200]}"
+        assert response.status_code in (400, 404, 422), where
+        assert response.headers["content-type"].startswith("application/problem+json"), where
+        assert response.json()["detail"], where
+
+
+async def test_every_list_endpoint_refuses_a_bad_page(
+    app: Litestar, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    users: dict[str, Any] = {}
+    for method, path, handler in http_routes(app):
+        if method != "GET" or "limit" not in handler.parsed_fn_signature.parameters:
+            continue
+        role = admitted_user_role(handler)
+        users.setdefault(role, await sign_in(role))
+        bad_pages: list[dict[str, Any]] = [{"limit": 0}, {"limit": "ten"}, {"limit": 100_000}]
+        if "offset" in handler.parsed_fn_signature.parameters:
+            bad_pages.append({"offset": -5})
+        for params in bad_pages:
+            response = await client.get(concrete(path), params=params, headers=users[role].headers)
+            assert response.status_code == 400, f"{path} {params}: {response.text[:200]}"
+            assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_an_unknown_route_and_a_wrong_method_are_problems(
+    client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    staff = await sign_in("placement_staff")
+    missing = await client.get("/api/v1/nowhere", headers=staff.headers)
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+    wrong = await client.delete("/api/v1/safe-houses", headers=staff.headers)
+    assert wrong.status_code == 405 and wrong.headers["content-type"].startswith("application/problem+json")

@@ -5,6 +5,7 @@ Alembic's env.py runs its own event loop: call these outside one, or via `asynci
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -16,7 +17,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def alembic_config(settings: Settings) -> Config:
-    config = Config()
+    config = Config(stdout=sys.stdout)  # the current stdout, not the one at import time
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", settings.sqlalchemy_url.replace("%", "%%"))
     return config

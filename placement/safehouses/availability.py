@@ -33,7 +33,9 @@ class BedFilter:
     within_km: float | None = None
 
 
-def available_beds_query(f: BedFilter, limit: int, offset: int, exact: bool) -> Select[*tuple[Any, ...]]:
+def available_beds_query(
+    f: BedFilter, limit: int | None, offset: int, exact: bool
+) -> Select[*tuple[Any, ...]]:
     """Free beds (active, in service, in an active house, no live placement) matching `f`.
 
     Rows carry `total` (all matches, before paging). With `near`, sorted by distance — exact

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Router, get, patch, post
 from litestar.params import Parameter
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import idempotency
@@ -170,7 +171,11 @@ async def list_available_beds(
     exact = may_see_locations(actor)
     f = bed_filter(actor, region, county, age, gender, services or [], near, within_km)
     rows = (await session.execute(available_beds_query(f, limit, offset, exact))).all()
-    total = rows[0].total if rows else 0
+    if rows:
+        total = rows[0].total
+    else:  # past the last page (or nothing matches): count without paging
+        everything = available_beds_query(f, None, 0, exact).subquery()
+        total = await session.scalar(select(func.count()).select_from(everything)) or 0
     return Page(items=[available_bed(r, exact) for r in rows], total=total, limit=limit, offset=offset)
 
 

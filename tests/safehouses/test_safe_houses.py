@@ -258,3 +258,12 @@ async def test_bad_availability_queries_get_a_problem(
     assert response.status_code in (400, 422), response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     assert json.loads(response.text)["detail"]
+
+
+async def test_a_page_past_the_end_still_reports_the_total(client: httpx.AsyncClient, sign_in: Any) -> None:
+    staff = await sign_in("placement_staff")
+    await make_safe_house(client, staff, beds=3)
+    page = (await client.get(f"{API}/beds/available", params={"offset": 10}, headers=staff.headers)).json()
+    assert page["items"] == [] and page["total"] == 3
+    first = (await client.get(f"{API}/beds/available", params={"limit": 2}, headers=staff.headers)).json()
+    assert len(first["items"]) == 2 and first["total"] == 3

@@ -1,0 +1,87 @@
+"""The `placement` command against a real database: users, audit verification, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import asyncpg
+import pytest
+from click.testing import CliRunner
+
+from placement.cli import main
+from placement.core import migrate
+from placement.core.settings import Settings, plain_postgres_url
+from tests.conftest import fresh_database
+
+
+def env_for(settings: Settings) -> dict[str, str]:
+    assert settings.database_url and settings.redis_url
+    return {"DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url}
+
+
+@pytest.fixture
+def own_database(server_settings: Settings) -> object:
+    """A database of this test's own, so it may commit what other tests must never see."""
+    assert server_settings.database_url
+    with fresh_database(server_settings.database_url) as url:
+        yield replace(server_settings, database_url=url)
+
+
+async def sql(settings: Settings, statement: str) -> None:
+    assert settings.database_url
+    conn = await asyncpg.connect(plain_postgres_url(settings.database_url))
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def test_db_upgrade_loads_reference_data_and_current_names_the_revision(own_database: Settings) -> None:
+    runner = CliRunner()
+    upgraded = runner.invoke(main, ["db", "upgrade"], env=env_for(own_database))
+    assert upgraded.exit_code == 0, upgraded.output
+    assert "512 municipalities" in upgraded.output
+    current = runner.invoke(main, ["db", "current"], env=env_for(own_database))
+    assert current.exit_code == 0 and "0001" in current.output
+
+
+def test_users_create_makes_a_user_and_refuses_a_weak_password(own_database: Settings) -> None:
+    migrate.upgrade(own_database)
+    runner = CliRunner()
+    args = ["users", "create", "--role", "placement_staff", "--username", "alex.k"]
+    weak = runner.invoke(main, [*args, "--password", "short"], env=env_for(own_database))
+    assert weak.exit_code != 0 and "password" in weak.output.lower()
+    made = runner.invoke(main, [*args, "--password", "a sufficiently long one"], env=env_for(own_database))
+    assert made.exit_code == 0, made.output
+    assert "created placement_staff alex.k" in made.output
+
+
+def test_audit_verify_passes_an_intact_chain_and_names_an_edited_entry(own_database: Settings) -> None:
+    migrate.upgrade(own_database)
+    runner = CliRunner()
+    for n in range(3):
+        args = [
+            "users",
+            "create",
+            "--role",
+            "caseworker",
+            "--username",
+            f"cw{n}",
+            "--password",
+            "long enough pass",
+        ]
+        assert runner.invoke(main, args, env=env_for(own_database)).exit_code == 0
+    intact = runner.invoke(main, ["audit", "verify"], env=env_for(own_database))
+    assert intact.exit_code == 0 and "intact: 3 entries" in intact.output
+    asyncio.run(
+        sql(
+            own_database,
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete;"
+            "UPDATE audit_log SET entity_id = 'forged' WHERE seq = 2;"
+            "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete;",
+        )
+    )
+    broken = runner.invoke(main, ["audit", "verify"], env=env_for(own_database))
+    assert broken.exit_code == 1
+    assert "BROKEN at entry 2" in broken.output

@@ -43,9 +43,8 @@ async def test_the_address_and_position_never_reach_a_role_that_may_not_see_them
         headers=staff.headers,
     )
     for body in await every_readable_response(client, user, house):
-        assert "Confidential Lane" not in body
+        assert "Confidential Lane" not in body and "street_address" not in body
         assert str(LAT) not in body and str(LON) not in body
-        assert "street_address" not in body and '"lat"' not in body.replace('"lat":42.3', "")
 
 
 @pytest.mark.parametrize("role", ["placement_staff", "admin"])

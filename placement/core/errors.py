@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("placement.errors")
@@ -119,6 +120,17 @@ def integrity_handler(request: Request[Any, Any, Any], exc: IntegrityError) -> R
     return problem(409, "Conflict", detail, request)
 
 
+def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
+    """Values the database cannot take (SQLSTATE class 22: a NUL character, a number out of range)."""
+    if isinstance(getattr(exc.orig, "__cause__", None), asyncpg.exceptions.DataError):
+        detail = (
+            "A value in the request cannot be stored or compared "
+            "(e.g. a NUL character or a number out of range)."
+        )
+        return problem(400, "Invalid request", detail, request)
+    return unexpected_handler(request, exc)
+
+
 def unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -134,5 +146,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     ValidationException: validation_handler,
     HTTPException: http_error_handler,
     IntegrityError: integrity_handler,
+    DBAPIError: database_error_handler,
     Exception: unexpected_handler,
 }

@@ -71,3 +71,15 @@ async def test_an_unknown_route_and_a_wrong_method_are_problems(
     )
     wrong = await client.delete("/api/v1/safe-houses", headers=staff.headers)
     assert wrong.status_code == 405 and wrong.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_problems_follow_rfc_9457(client: httpx.AsyncClient, sign_in: Any) -> None:
+    staff = await sign_in("placement_staff")
+    response = await client.get(
+        f"/api/v1/safe-houses/{'0' * 8}-0000-4000-8000-{'0' * 12}", headers=staff.headers
+    )
+    problem = response.json()
+    assert response.status_code == 404
+    assert problem["type"] == "about:blank" and problem["title"] == "Not Found" and problem["status"] == 404
+    assert problem["instance"].startswith("/api/v1/safe-houses/")
+    assert problem["detail"] and problem["request_id"] == response.headers["x-request-id"]

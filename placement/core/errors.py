@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 import asyncpg
@@ -20,7 +21,6 @@ class DomainError(Exception):
     """A refusal that carries its HTTP status and a sentence a person can act on."""
 
     status = 400
-    title = "Bad request"
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -30,37 +30,30 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     status = 404
-    title = "Not found"
 
 
 class Forbidden(DomainError):
     status = 403
-    title = "Forbidden"
 
 
 class Conflict(DomainError):
     status = 409
-    title = "Conflict"
 
 
 class PreconditionFailed(DomainError):
     status = 412
-    title = "Precondition failed"
 
 
 class Unprocessable(DomainError):
     status = 422
-    title = "Unprocessable content"
 
 
 class Unauthorized(DomainError):
     status = 401
-    title = "Unauthorized"
 
 
 class TooManyRequests(DomainError):
     status = 429
-    title = "Too many requests"
 
 
 # Constraint names (from the naming convention) and what they mean to a person.
@@ -73,11 +66,12 @@ def explain_constraint(name: str, meaning: str) -> None:
 
 
 def problem(
-    status: int, title: str, detail: str, request: Request[Any, Any, Any], **extra: Any
+    status: int, detail: str, request: Request[Any, Any, Any], **extra: Any
 ) -> Response[dict[str, Any]]:
+    """A problem document; with type about:blank, the title is the status's own phrase (RFC 9457)."""
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": title,
+        "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
         "instance": request.url.path,
@@ -91,7 +85,7 @@ def problem(
 
 
 def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    return problem(exc.status, exc.title, exc.detail, request, **exc.extra)
+    return problem(exc.status, exc.detail, request, **exc.extra)
 
 
 def validation_handler(request: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
@@ -102,22 +96,21 @@ def validation_handler(request: Request[Any, Any, Any], exc: ValidationException
         if isinstance(e, dict)
     ]
     detail = "; ".join(messages) if messages else exc.detail
-    return problem(400, "Invalid request", detail, request, errors=errors)
+    return problem(400, detail, request, errors=errors)
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     """Framework refusals: unknown routes and methods, and bodies that are not JSON at all."""
     status = exc.status_code
     if isinstance(exc, ClientException) and status == 400:
-        return problem(400, "Invalid request", f"The request body is not valid JSON: {exc.detail}", request)
-    title = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed"}
-    return problem(status, title.get(status, "Request refused"), exc.detail, request)
+        return problem(400, f"The request body is not valid JSON: {exc.detail}", request)
+    return problem(status, exc.detail, request)
 
 
 def integrity_handler(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
     name = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None) or ""
     detail = CONSTRAINT_MEANINGS.get(name, "The change conflicts with data already recorded.")
-    return problem(409, "Conflict", detail, request)
+    return problem(409, detail, request)
 
 
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
@@ -127,7 +120,7 @@ def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> 
             "A value in the request cannot be stored or compared "
             "(e.g. a NUL character or a number out of range)."
         )
-        return problem(400, "Invalid request", detail, request)
+        return problem(400, detail, request)
     return unexpected_handler(request, exc)
 
 
@@ -135,7 +128,6 @@ def unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
-        "Internal error",
         "The service failed to handle this request; nothing was changed.",
         request,
     )

@@ -39,7 +39,6 @@ class IdempotencyRecord(Base):
 
 class InvalidKey(DomainError):
     status = 400
-    title = "Invalid Idempotency-Key"
 
 
 async def once(

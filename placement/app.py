@@ -37,6 +37,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         resources = await Resources.open(settings, clock)
         app.state.resources = resources
+        revocations = asyncio.create_task(resources.tokens.listen(resources.redis))
         worker_task = None
         if settings.run_worker_inline:
             worker = Worker(**worker_settings(settings, resources))
@@ -49,6 +50,9 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
                 worker_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker_task
+            revocations.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await revocations
             await resources.close()
 
     api = Router(

@@ -12,6 +12,7 @@ import click
 import msgspec
 import uvicorn
 
+from placement.bench.api import api_bench
 from placement.core import migrate
 from placement.core.audit import verify_chain
 from placement.core.embedded import embedded_servers
@@ -196,6 +197,9 @@ def audit_verify() -> None:
 @main.group("bench")
 def bench() -> None:
     """Benchmarks, each against a baseline measured in the same run."""
+
+
+bench.add_command(api_bench)
 
 
 if __name__ == "__main__":

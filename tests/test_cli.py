@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 import asyncpg
 import pytest
@@ -11,8 +10,8 @@ from click.testing import CliRunner
 
 from placement.cli import main
 from placement.core import migrate
+from placement.core.databases import throwaway_database
 from placement.core.settings import Settings, plain_postgres_url
-from tests.conftest import fresh_database
 
 
 def env_for(settings: Settings) -> dict[str, str]:
@@ -23,9 +22,8 @@ def env_for(settings: Settings) -> dict[str, str]:
 @pytest.fixture
 def own_database(server_settings: Settings) -> object:
     """A database of this test's own, so it may commit what other tests must never see."""
-    assert server_settings.database_url
-    with fresh_database(server_settings.database_url) as url:
-        yield replace(server_settings, database_url=url)
+    with throwaway_database(server_settings, "placement_cli") as settings:
+        yield settings
 
 
 async def sql(settings: Settings, statement: str) -> None:

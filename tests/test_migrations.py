@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 import asyncpg
 
 from placement.core import migrate
+from placement.core.databases import throwaway_database
 from placement.core.settings import Settings, plain_postgres_url
-from tests.conftest import fresh_database
 
 
 async def tables(url: str) -> set[str]:
@@ -22,9 +21,9 @@ async def tables(url: str) -> set[str]:
 
 
 def test_upgrade_downgrade_upgrade_round_trips(server_settings: Settings) -> None:
-    assert server_settings.database_url
-    with fresh_database(server_settings.database_url) as url:
-        settings = replace(server_settings, database_url=url)
+    with throwaway_database(server_settings, "placement_migrations") as settings:
+        assert settings.database_url
+        url = settings.database_url
         migrate.upgrade(settings)
         created = asyncio.run(tables(url))
         assert {"audit_log", "users", "safe_houses", "beds", "youth", "placements"} <= created

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, func, literal
+from sqlalchemy import ColumnElement, func
 
 EARTH_RADIUS_KM: Final = 6371.0088
 # Distances shown to anyone who may not see positions come only as one of these bands,
@@ -27,12 +27,15 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
 
 
-def sql_distance_km(lat: Any, lon: Any, at_lat: float, at_lon: float) -> ColumnElement[float]:
-    """The same haversine distance as a SQL expression over columns `lat`, `lon`."""
-    p1, p2 = func.radians(lat), math.radians(at_lat)
-    half_dp = (literal(p2) - p1) / 2
-    half_dl = (literal(math.radians(at_lon)) - func.radians(lon)) / 2
-    a = func.power(func.sin(half_dp), 2) + func.cos(p1) * math.cos(p2) * func.power(func.sin(half_dl), 2)
+def sql_distance_km(
+    lat: Any, lon: Any, at_lat_rad: Any, at_lon_rad: Any, cos_at_lat: Any
+) -> ColumnElement[float]:
+    """The same haversine distance in SQL, from columns `lat`, `lon` (degrees) to a point given
+    in radians, with its latitude's cosine (all SQL expressions, e.g. bound parameters)."""
+    p1 = func.radians(lat)
+    a = func.power(func.sin((at_lat_rad - p1) / 2), 2) + func.cos(p1) * cos_at_lat * func.power(
+        func.sin((at_lon_rad - func.radians(lon)) / 2), 2
+    )
     return 2 * EARTH_RADIUS_KM * func.asin(func.least(1.0, func.sqrt(a)))
 
 

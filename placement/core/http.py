@@ -58,13 +58,15 @@ def provide_resources(request: Request[Any, Any, Any]) -> Resources:
     return resources
 
 
-async def provide_session(request: Request[Any, Any, Any]) -> AsyncGenerator[AsyncSession, None]:
+async def provide_session(
+    request: Request[Any, Any, Any], actor: audit.Actor
+) -> AsyncGenerator[AsyncSession, None]:
     """The request's one transaction: committed after the handler returns, rolled back on error.
 
     A refusal (401/403/404) raised by the handler is audited in a transaction of its own.
+    (It takes `actor` so Litestar resolves the two in sequence, without a task group per request.)
     """
     resources = provide_resources(request)
-    actor = current_actor(request)
     request_id = request.state.get("request_id")
     try:
         async with unit_of_work(resources.sessionmaker, actor, request_id) as session:

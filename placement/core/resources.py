@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from placement.core.db import create_engine, create_sessionmaker
 from placement.core.jobs import create_job_pool
+from placement.core.security.token_cache import TokenCache
 from placement.core.settings import Settings
 
 
@@ -25,6 +26,7 @@ class Resources:
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: ArqRedis  # arq's pool is a redis.asyncio client: throttling uses it too
     clock: Callable[[], datetime] = field(default=utc_now)
+    tokens: TokenCache = field(default_factory=TokenCache)
 
     @classmethod
     async def open(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> Resources:

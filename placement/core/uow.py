@@ -1,8 +1,9 @@
-"""The unit of work: one transaction, with its audit entries written just before the commit."""
+"""The unit of work: one transaction, its audit entries written just before the commit, and its
+announcements made just after."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,3 +23,10 @@ async def unit_of_work(
         async with session.begin():
             yield session
             await audit.write_pending(session)
+        for announce in session.info.pop("after_commit", []):
+            await announce()
+
+
+def after_commit(session: AsyncSession, announce: Callable[[], Awaitable[object]]) -> None:
+    """Run `announce` once this unit of work has committed (never if it rolls back)."""
+    session.info.setdefault("after_commit", []).append(announce)

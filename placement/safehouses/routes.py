@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 from litestar import Request, Router, get, patch, post
 from litestar.params import Parameter
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import idempotency
@@ -18,12 +17,10 @@ from placement.core.schemas import Limit, Offset, Page, check_codes
 from placement.core.security.guards import allow
 from placement.core.security.policy import may_see_locations
 from placement.core.vocabulary import GENDERS, SERVICES
-from placement.safehouses import service
+from placement.safehouses import availability, service
 from placement.safehouses.availability import (
     BAND_EDGES_KM,
     BedFilter,
-    available_bed,
-    available_beds_query,
 )
 from placement.safehouses.schemas import (
     AvailableBed,
@@ -170,13 +167,7 @@ async def list_available_beds(
     positions)."""
     exact = may_see_locations(actor)
     f = bed_filter(actor, region, county, age, gender, services or [], near, within_km)
-    rows = (await session.execute(available_beds_query(f, limit, offset, exact))).all()
-    if rows:
-        total = rows[0].total
-    else:  # past the last page (or nothing matches): count without paging
-        everything = available_beds_query(f, None, 0, exact).subquery()
-        total = await session.scalar(select(func.count()).select_from(everything)) or 0
-    return Page(items=[available_bed(r, exact) for r in rows], total=total, limit=limit, offset=offset)
+    return await availability.list_available_beds(session, f, limit, offset, exact)
 
 
 router = Router(

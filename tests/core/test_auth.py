@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -103,6 +104,29 @@ async def test_failed_sign_ins_are_throttled_across_processes(
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) > 0
     assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_sign_out_reaches_another_process_that_cached_the_token(
+    client: httpx.AsyncClient, sign_in: Any, settings: Settings
+) -> None:
+    """Process B has the token cached; sign-out on process A must stop it there too, at once."""
+    user = await sign_in("placement_staff")
+    other = create_app(settings)
+    async with other.lifespan():
+        transport = httpx.ASGITransport(app=other)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://other.local") as second:
+            await asyncio.sleep(0.05)  # B subscribes to revocations
+            assert (await second.get(f"{API}/me", headers=user.headers)).status_code == 200
+            assert other.state.resources.tokens.get(digest(user.token)) is not None  # cached in B
+            assert (await client.post(f"{API}/auth/logout", headers=user.headers)).status_code == 204
+            statuses = []
+            for _ in range(20):
+                statuses.append((await second.get(f"{API}/me", headers=user.headers)).status_code)
+                if statuses[-1] == 401:
+                    break
+                await asyncio.sleep(0.01)
+    assert statuses[-1] == 401, statuses
+    assert len(statuses) <= 3, f"B kept a revoked token for {len(statuses)} requests"
 
 
 async def test_admin_creates_a_user_who_can_sign_in(client: httpx.AsyncClient, sign_in: Any) -> None:

@@ -64,7 +64,7 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
         await record_denial(resources, ANONYMOUS, action, entity, entity_id, 401, request_id, reason)
         raise Unauthorized(reason)
     try:
-        actor = await resolve_token(resources.engine, token, resources.settings, resources.clock())
+        actor = await resolve_token(resources, token, resources.clock())
     except TokenRefused as refused:
         await record_denial(resources, ANONYMOUS, action, entity, entity_id, 401, request_id, str(refused))
         raise Unauthorized(str(refused)) from None

@@ -34,7 +34,7 @@ async def logout(
     """Revoke the token this request was made with."""
     token = bearer_token(request)
     if token:
-        await revoke_token(session, token, resources.clock())
+        await revoke_token(session, resources, token, resources.clock())
     audit.record(session, "sign_out", "user", actor.user_id)
 
 

@@ -97,7 +97,7 @@ async def update_user(
         if field in changes:
             setattr(user, field, changes[field])
     if {"password", "role"} & changes.keys() or changes.get("active") is False:
-        await revoke_all_for(session, user.id, resources.clock())
+        await revoke_all_for(session, resources, user.id, resources.clock())
     audit.record(session, "update_user", "user", user.id, fields=",".join(sorted(changes)))  # names only
     await session.flush()
     return user_out(user)

@@ -8,11 +8,14 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.audit import Actor
+from placement.core.resources import Resources
 from placement.core.security.models import AccessToken, User
+from placement.core.security.token_cache import LiveToken, announce_revocation, token_subject, user_subject
 from placement.core.settings import Settings
+from placement.core.uow import after_commit
 
 # Refresh `last_used_at` at most this often: an idle timeout of minutes needs no write per request.
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -40,10 +43,26 @@ class TokenRefused(Exception):
     """The token is unknown, revoked, expired or idle too long; the message says which."""
 
 
-async def resolve_token(engine: AsyncEngine, token: str, settings: Settings, now: datetime) -> Actor:
-    """The actor behind a live token, touching its idle clock. Raises TokenRefused."""
+async def resolve_token(resources: Resources, token: str, now: datetime) -> Actor:
+    """The actor behind a live token. Raises TokenRefused.
+
+    A token used within the last minute is taken from the process's cache (revocations evict it
+    everywhere); otherwise the database decides, and the token's idle clock is touched.
+    """
     token_hash = digest(token)
-    async with engine.connect() as conn:
+    live = resources.tokens.get(token_hash)
+    if live is None or now - live.last_used_at > TOUCH_INTERVAL:
+        live = await _check_and_touch(resources, token_hash, now)
+        resources.tokens.keep(token_hash, live)
+    elif now >= live.expires_at:
+        raise TokenRefused("the token has expired; sign in again")
+    return live.actor
+
+
+async def _check_and_touch(resources: Resources, token_hash: bytes, now: datetime) -> LiveToken:
+    # Autocommit: one statement (two when touching), no BEGIN/ROLLBACK round trips.
+    async with resources.engine.connect() as connection:
+        conn = await connection.execution_options(isolation_level="AUTOCOMMIT")
         row = (
             await conn.execute(
                 select(
@@ -64,28 +83,37 @@ async def resolve_token(engine: AsyncEngine, token: str, settings: Settings, now
             raise TokenRefused("the token was revoked (signed out)")
         if now >= row.expires_at:
             raise TokenRefused("the token has expired; sign in again")
-        if now - row.last_used_at > timedelta(minutes=settings.token_idle_minutes):
+        if now - row.last_used_at > timedelta(minutes=resources.settings.token_idle_minutes):
             raise TokenRefused("the session was idle too long; sign in again")
-        if now - row.last_used_at > TOUCH_INTERVAL:
+        last_used_at = row.last_used_at
+        if now - last_used_at > TOUCH_INTERVAL:
             await conn.execute(
                 update(AccessToken).where(AccessToken.token_hash == token_hash).values(last_used_at=now)
             )
-            await conn.commit()
-    return Actor(user_id=row.id, name=row.username, role=row.role)
+            last_used_at = now
+    actor = Actor(user_id=row.id, name=row.username, role=row.role)
+    return LiveToken(actor, last_used_at, row.expires_at)
 
 
-async def revoke_token(session: AsyncSession, token: str, now: datetime) -> None:
+async def revoke_token(session: AsyncSession, resources: Resources, token: str, now: datetime) -> None:
+    token_hash = digest(token)
     await session.execute(
         update(AccessToken)
-        .where(AccessToken.token_hash == digest(token), AccessToken.revoked_at.is_(None))
+        .where(AccessToken.token_hash == token_hash, AccessToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    subject = token_subject(token_hash)
+    after_commit(session, lambda: announce_revocation(resources.tokens, resources.redis, subject))
 
 
-async def revoke_all_for(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> None:
-    """Sign a user out everywhere (after a password change or deactivation)."""
+async def revoke_all_for(
+    session: AsyncSession, resources: Resources, user_id: uuid.UUID, now: datetime
+) -> None:
+    """Sign a user out everywhere (after a password or role change, or deactivation)."""
     await session.execute(
         update(AccessToken)
         .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=now)
     )
+    subject = user_subject(user_id)
+    after_commit(session, lambda: announce_revocation(resources.tokens, resources.redis, subject))

@@ -1,0 +1,86 @@
+"""Serving an ASGI app factory under uvicorn in a subprocess of its own, for benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import click
+
+from placement.core.settings import Settings
+
+HOST = "127.0.0.1"
+STARTUP_TIMEOUT_S = 60.0
+SHUTDOWN_TIMEOUT_S = 10.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def uvicorn_command(factory: str, port: int) -> list[str]:
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    return [
+        sys.executable, "-m", "uvicorn", "--factory", factory,
+        "--host", HOST, "--port", str(port), "--workers", "1", "--no-access-log",
+        "--loop", loop, "--http", http, "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def server_env(settings: Settings) -> dict[str, str]:
+    assert settings.database_url is not None
+    return {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis,
+        "PLACEMENT_DB_POOL_SIZE": str(settings.db_pool_size),
+    }
+
+
+@contextlib.contextmanager
+def serving(factory: str, settings: Settings) -> Iterator[int]:
+    """Run `factory` under uvicorn in a subprocess; yield its port once it accepts connections.
+
+    The subprocess gets a session of its own, so a Ctrl-C reaches only this process, which then
+    stops it here, whatever happened meanwhile.
+    """
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter running uvicorn
+        uvicorn_command(factory, port), env=server_env(settings), start_new_session=True
+    )
+    try:
+        wait_until_listening(process, port, factory)
+        yield port
+    finally:
+        stop(process)
+
+
+def wait_until_listening(process: subprocess.Popen[bytes], port: int, factory: str) -> None:
+    """Uvicorn listens only once the app's startup hooks have run."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise click.ClickException(f"the {factory} server exited with status {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection((HOST, port), timeout=0.5):
+            return
+        time.sleep(0.1)
+    raise click.ClickException(f"the {factory} server did not listen on port {port} in {STARTUP_TIMEOUT_S} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=SHUTDOWN_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncGenerator
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
 from litestar.enums import ScopeType
+from litestar.params import Parameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
-from placement.core.errors import DomainError
+from placement.core.errors import DomainError, Unauthorized
+from placement.core.idempotency import IdempotentCreate
 from placement.core.resources import Resources
 from placement.core.security.guards import ANONYMOUS, record_denial
 from placement.core.uow import unit_of_work
@@ -87,7 +89,22 @@ async def provide_session(
         raise
 
 
+def provide_idempotent(
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    actor: audit.Actor,
+    idempotency_key: Annotated[
+        str | None,
+        Parameter(header="Idempotency-Key", description="Repeat a create safely: same key, same result"),
+    ] = None,
+) -> IdempotentCreate:
+    if actor.user_id is None:
+        raise Unauthorized("sign in first")
+    return IdempotentCreate(session, actor.user_id, idempotency_key, request.url.path)
+
+
 DEPENDENCIES = {
+    "idempotent": Provide(provide_idempotent, sync_to_thread=False),
     "session": Provide(provide_session),
     "actor": Provide(current_actor, sync_to_thread=False),
     "resources": Provide(provide_resources, sync_to_thread=False),

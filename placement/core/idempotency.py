@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -82,3 +83,18 @@ async def once(
         .values(response=msgspec.to_builtins(result))
     )
     return result
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotentCreate:
+    """A creating call's `Idempotency-Key`, bound to its session, user and path (injected)."""
+
+    session: AsyncSession
+    user_id: uuid.UUID
+    key: str | None
+    endpoint: str
+
+    async def __call__(
+        self, body: msgspec.Struct, result_type: type[T], create: Callable[[], Awaitable[T]]
+    ) -> T:
+        return await once(self.session, self.user_id, self.key, self.endpoint, body, result_type, create)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
 
-from litestar import Request, Router, get, post
-from litestar.params import Parameter
+from litestar import Router, get, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.core import idempotency
 from placement.core.audit import Actor
+from placement.core.idempotency import IdempotentCreate
 from placement.core.resources import Resources
 from placement.core.schemas import Limit, Offset, Page
 from placement.core.security.guards import allow
@@ -47,20 +45,12 @@ async def hold_bed(
     session: AsyncSession,
     actor: Actor,
     resources: Resources,
-    request: Request[Any, Any, Any],
-    idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+    idempotent: IdempotentCreate,
 ) -> PlacementOut:
     """Hold a bed for a youth until a deadline; 409 names the bed if it is already taken."""
-    assert actor.user_id is not None
     now = resources.clock()
-    return await idempotency.once(
-        session,
-        actor.user_id,
-        idempotency_key,
-        request.url.path,
-        data,
-        PlacementOut,
-        lambda: service.hold_bed(session, actor, data, resources.settings, now),
+    return await idempotent(
+        data, PlacementOut, lambda: service.hold_bed(session, actor, data, resources.settings, now)
     )
 
 

@@ -212,27 +212,35 @@ async def confirm_placement(
 async def end_placement(
     session: AsyncSession, actor: Actor, placement_id: uuid.UUID, data: PlacementEnd, now: datetime
 ) -> PlacementOut:
-    placement = await _locked(session, placement_id)
-    _require(placement, "active", "ended")
-    _close(placement, "ended", data.reason, data.note, now)
-    await session.flush()
-    audit.record(session, "end_placement", ENTITY, placement_id, reason=data.reason)
-    return await get_placement(session, actor, placement_id)
+    """The youth has left the bed: an active placement ends, with its reason."""
+    return await _close(session, actor, placement_id, ("active", "ended"), data.reason, data.note, now)
 
 
 async def cancel_hold(
     session: AsyncSession, actor: Actor, placement_id: uuid.UUID, data: PlacementCancel, now: datetime
 ) -> PlacementOut:
+    """The hold will not become a placement: it is cancelled, with its reason."""
+    return await _close(session, actor, placement_id, ("held", "cancelled"), data.reason, data.note, now)
+
+
+async def _close(
+    session: AsyncSession,
+    actor: Actor,
+    placement_id: uuid.UUID,
+    change: tuple[str, str],
+    reason: str,
+    note: str,
+    now: datetime,
+) -> PlacementOut:
+    before, after = change
     placement = await _locked(session, placement_id)
-    _require(placement, "held", "cancelled")
-    _close(placement, "cancelled", data.reason, data.note, now)
-    await session.flush()
-    audit.record(session, "cancel_hold", ENTITY, placement_id, reason=data.reason)
-    return await get_placement(session, actor, placement_id)
-
-
-def _close(placement: Placement, status: str, reason: str, note: str, now: datetime) -> None:
+    _require(placement, before, after)
     if reason == "other" and not note.strip():
         raise Unprocessable("note: say what happened when the reason is 'other'")
-    placement.status, placement.closed_at = status, now
+    placement.status, placement.closed_at = after, now
     placement.close_reason, placement.close_note = reason, note or None
+    await session.flush()
+    audit.record(
+        session, "end_placement" if after == "ended" else "cancel_hold", ENTITY, placement_id, reason=reason
+    )
+    return await get_placement(session, actor, placement_id)

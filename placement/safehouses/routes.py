@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from litestar import Request, Router, get, patch, post
+from litestar import Router, get, patch, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.core import idempotency
 from placement.core.audit import Actor
 from placement.core.errors import Unprocessable
+from placement.core.idempotency import IdempotentCreate
 from placement.core.resources import Resources
 from placement.core.schemas import Limit, Offset, Page, check_codes
 from placement.core.security.guards import allow
@@ -35,7 +35,6 @@ from placement.safehouses.schemas import (
 
 READERS = ("placement_staff", "admin", "caseworker")
 WRITERS = ("placement_staff", "admin")
-IdempotencyKey = Annotated[str | None, Parameter(header="Idempotency-Key")]
 
 
 @get("/safe-houses", opt=allow(*READERS, entity="safe_house"))
@@ -54,22 +53,9 @@ async def list_safe_houses(
 
 @post("/safe-houses", opt=allow(*WRITERS, entity="safe_house"))
 async def create_safe_house(
-    data: SafeHouseCreate,
-    session: AsyncSession,
-    actor: Actor,
-    request: Request[Any, Any, Any],
-    idempotency_key: IdempotencyKey = None,
+    data: SafeHouseCreate, session: AsyncSession, actor: Actor, idempotent: IdempotentCreate
 ) -> SafeHouseDetail:
-    assert actor.user_id is not None
-    return await idempotency.once(
-        session,
-        actor.user_id,
-        idempotency_key,
-        request.url.path,
-        data,
-        SafeHouseDetail,
-        lambda: service.create_safe_house(session, actor, data),
-    )
+    return await idempotent(data, SafeHouseDetail, lambda: service.create_safe_house(session, actor, data))
 
 
 @get("/safe-houses/{id:uuid}", opt=allow(*READERS, entity="safe_house"))
@@ -86,23 +72,9 @@ async def update_safe_house(
 
 @post("/safe-houses/{id:uuid}/beds", opt=allow(*WRITERS, entity="safe_house"))
 async def add_bed(
-    id: uuid.UUID,
-    data: BedCreate,
-    session: AsyncSession,
-    actor: Actor,
-    request: Request[Any, Any, Any],
-    idempotency_key: IdempotencyKey = None,
+    id: uuid.UUID, data: BedCreate, session: AsyncSession, idempotent: IdempotentCreate
 ) -> BedOut:
-    assert actor.user_id is not None
-    return await idempotency.once(
-        session,
-        actor.user_id,
-        idempotency_key,
-        request.url.path,
-        data,
-        BedOut,
-        lambda: service.add_bed(session, id, data),
-    )
+    return await idempotent(data, BedOut, lambda: service.add_bed(session, id, data))
 
 
 @patch("/beds/{id:uuid}", opt=allow(*WRITERS, entity="bed"))

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
 
-from litestar import Request, Router, get, patch, post
-from litestar.params import Parameter
+from litestar import Router, get, patch, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.core import idempotency
 from placement.core.audit import Actor
+from placement.core.idempotency import IdempotentCreate
 from placement.core.resources import Resources
 from placement.core.schemas import Limit, Offset, Page
 from placement.core.security.guards import allow
@@ -36,24 +34,10 @@ async def list_youth(
 
 @post("/youth", opt=ROLES)
 async def refer_youth(
-    data: YouthCreate,
-    session: AsyncSession,
-    actor: Actor,
-    resources: Resources,
-    request: Request[Any, Any, Any],
-    idempotency_key: Annotated[str | None, Parameter(header="Idempotency-Key")] = None,
+    data: YouthCreate, session: AsyncSession, actor: Actor, resources: Resources, idempotent: IdempotentCreate
 ) -> YouthOut:
-    assert actor.user_id is not None
     today = resources.clock().date()
-    return await idempotency.once(
-        session,
-        actor.user_id,
-        idempotency_key,
-        request.url.path,
-        data,
-        YouthOut,
-        lambda: service.refer_youth(session, actor, data, today),
-    )
+    return await idempotent(data, YouthOut, lambda: service.refer_youth(session, actor, data, today))
 
 
 @get("/youth/{id:uuid}", opt=ROLES)

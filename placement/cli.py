@@ -13,6 +13,7 @@ import msgspec
 import uvicorn
 
 from placement.bench.api import api_bench
+from placement.bench.match import match_bench
 from placement.core import migrate
 from placement.core.audit import verify_chain
 from placement.core.embedded import embedded_servers
@@ -22,6 +23,7 @@ from placement.core.security.schemas import UserCreate
 from placement.core.security.service import create_user
 from placement.core.settings import Settings
 from placement.core.uow import unit_of_work
+from placement.matching.cli import match_group
 from placement.reference.loader import load_reference_data
 
 Prepare = Callable[[Resources], Awaitable[None]]
@@ -200,6 +202,8 @@ def bench() -> None:
 
 
 bench.add_command(api_bench)
+bench.add_command(match_bench)
+main.add_command(match_group)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,9 @@
-"""Great-circle distances, in Python and in SQL (core PostgreSQL: no PostGIS), and distance bands."""
+"""Great-circle distances and the distance bands shown to roles that may not see positions."""
 
 from __future__ import annotations
 
 import math
-from typing import Any, Final
-
-from sqlalchemy import ColumnElement, func
+from typing import Final
 
 EARTH_RADIUS_KM: Final = 6371.0088
 # Distances shown to anyone who may not see positions come only as one of these bands,
@@ -25,18 +23,6 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
-
-
-def sql_distance_km(
-    lat: Any, lon: Any, at_lat_rad: Any, at_lon_rad: Any, cos_at_lat: Any
-) -> ColumnElement[float]:
-    """The same haversine distance in SQL, from columns `lat`, `lon` (degrees) to a point given
-    in radians, with its latitude's cosine (all SQL expressions, e.g. bound parameters)."""
-    p1 = func.radians(lat)
-    a = func.power(func.sin((at_lat_rad - p1) / 2), 2) + func.cos(p1) * cos_at_lat * func.power(
-        func.sin((at_lon_rad - func.radians(lon)) / 2), 2
-    )
-    return 2 * EARTH_RADIUS_KM * func.asin(func.least(1.0, func.sqrt(a)))
 
 
 def distance_band(km: float) -> str:

@@ -34,7 +34,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.db import driver_connection
-from placement.core.geo import BANDS_KM, EARTH_RADIUS_KM, distance_band, sql_distance_km
+from placement.core.geo import BANDS_KM, EARTH_RADIUS_KM, distance_band
 from placement.core.schemas import Page
 from placement.placements.models import LIVE_STATUSES, Placement
 from placement.reference.models import County, Municipality, Region
@@ -96,6 +96,18 @@ class BedFilter:
                     lon_max=lon + dlon,
                 )
         return values
+
+
+def sql_distance_km(
+    lat: Any, lon: Any, at_lat_rad: Any, at_lon_rad: Any, cos_at_lat: Any
+) -> ColumnElement[float]:
+    """The haversine distance in SQL (core PostgreSQL, no PostGIS) from columns `lat`, `lon`
+    (degrees) to a point given in radians with its latitude's cosine (SQL expressions)."""
+    p1 = func.radians(lat)
+    a = func.power(func.sin((at_lat_rad - p1) / 2), 2) + func.cos(p1) * cos_at_lat * func.power(
+        func.sin((at_lon_rad - func.radians(lon)) / 2), 2
+    )
+    return 2 * EARTH_RADIUS_KM * func.asin(func.least(1.0, func.sqrt(a)))
 
 
 def _param(name: str, type_: Any) -> BindParameter[Any]:

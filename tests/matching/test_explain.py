@@ -1,0 +1,93 @@
+"""Explanations agree with feasibility: every proposed pair fails no rule, every excluded pair
+fails at least one, and why-not names it."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from placement.matching.arrays import compile_targets, compile_youth
+from placement.matching.explain import no_match, rule_failures, why_not
+from placement.matching.problem import problem_of
+from placement.matching.rank import rank
+from placement.matching.rules import RULE_NAMES
+from placement.matching.schema import Instance
+from placement.matching.solve import solve_batch
+from placement.matching.synthetic import generate
+from placement.matching.weights import Weights
+from tests.matching.conftest import compiled, make_instance, make_target, make_youth
+from tests.matching.test_solve import PLACES
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000), st.booleans())
+def test_explanations_agree_with_feasibility(seed: int, scarce: bool) -> None:
+    instance = generate(PLACES, 12, 40, scarce=scarce, seed=seed)
+    problem = problem_of(instance)
+    youth, targets = problem.youth, problem.targets
+    feasible = set(zip(problem.pairs.y.tolist(), problem.pairs.t.tolist(), strict=True))
+    for y in range(len(youth)):
+        failed = rule_failures(youth, targets, y)
+        for t in range(len(targets)):
+            answer = why_not(youth, targets, instance.weights, youth.youth[y].id, targets.targets[t].id)
+            assert answer.feasible == ((y, t) in feasible)
+            assert {f.rule for f in answer.failures} == {
+                rule for rule, fails in zip(RULE_NAMES, failed[:, t], strict=True) if fails
+            }
+            assert answer.feasible or answer.failures
+    for a in solve_batch(problem).assignments:
+        assert why_not(youth, targets, instance.weights, a.youth_id, a.target_id).feasible
+
+
+def test_proposals_fail_no_rule_and_why_not_ranks_them() -> None:
+    instance = generate(PLACES, 5, 60, scarce=False, seed=5)
+    targets = compile_targets(instance.targets, instance.reference_date)
+    youth = compile_youth(instance.youth, targets)
+    for person in instance.youth:
+        if person.sibling_group is not None:
+            continue
+        ranking = rank([person], targets, instance.weights, limit=100)
+        for proposal in ranking.proposals:
+            (a,) = proposal.assignments
+            answer = why_not(youth, targets, instance.weights, a.youth_id, a.target_id)
+            assert answer.feasible and answer.rank == proposal.rank
+            assert answer.score == a.score == a.terms.total
+            assert [b.target_id for b in answer.beaten_by] == [
+                p.assignments[0].target_id for p in ranking.proposals[: proposal.rank - 1][:5]
+            ]
+
+
+def test_why_not_gives_the_values_it_compared() -> None:
+    far = make_target("t1", lat=42.73)  # about 41 km north of Boston
+    y, t = compiled(make_instance([make_youth(max_distance_km=30.0)], [far]))
+    answer = why_not(y, t, Weights(), "y1", "t1")
+    (failure,) = answer.failures
+    assert failure.rule == "distance"
+    assert failure.detail == "distance 41.1 km > maximum 30 km"
+    banded = why_not(y, t, Weights(), "y1", "t1", banded=True)
+    assert banded.failures[0].detail == "distance 25-50 km > maximum 30 km"
+
+
+def test_no_match_counts_rules_and_lists_near_misses() -> None:
+    targets = [
+        make_target("a", genders=("male",)),
+        make_target("b", genders=("male",), capacity=0),
+        make_target("c", availability="closed"),
+    ]
+    y, t = compiled(make_instance([make_youth()], targets))
+    answer = no_match(y, t, 0, Weights())
+    counts = {c.rule: (c.failed, c.only) for c in answer.rule_counts}
+    assert counts["gender"] == (2, 1)
+    assert counts["capacity"] == (1, 0)
+    assert counts["availability"] == (1, 1)
+    assert answer.feasible == 0
+    assert sorted(m.target_id for m in answer.near_misses) == ["a", "c"]
+
+
+def test_banded_distances_in_proposals() -> None:
+    instance: Instance = make_instance([make_youth()], [make_target()])
+    targets = compile_targets(instance.targets, instance.reference_date)
+    (proposal,) = rank(instance.youth, targets, Weights()).proposals
+    assert proposal.assignments[0].distance_band == "5-10 km"
+    assert np.isclose(proposal.assignments[0].distance_km, 5.0)

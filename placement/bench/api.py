@@ -94,7 +94,7 @@ async def floor_available_beds(
     if rows:
         total = rows[0]["total"]
     else:  # past the last page (or nothing matches): count without paging, as the real route does
-        sql, args = count_available_beds_sql(f)
+        sql, args = count_available_beds_sql(f, exact=True)
         total = await state.pool.fetchval(sql, *args) or 0
     return {"items": [dict(row) for row in rows], "total": total, "limit": limit, "offset": offset}
 

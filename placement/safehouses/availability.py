@@ -118,14 +118,16 @@ def _param(name: str, type_: Any) -> BindParameter[Any]:
 def _statement(shape: tuple[bool, ...], exact: bool, paged: bool) -> Select[*tuple[Any, ...]]:
     """Free beds (active, in service, in an active house, no live placement) for a filter shape.
 
-    Rows carry `total` (all matches, before paging). With a point, sorted by distance — exact for
-    `exact` roles, band then name for the others, so order leaks no more than bands.
+    Rows carry `total` (all matches, before paging). With a point, sorted by distance. For
+    `exact` roles, from the house itself. For the others, from its municipality's centroid (which
+    they see anyway) and then banded: bands of the house's own distance would let a caller who
+    moves the point find where a band flips, and so the house, to the metre.
     """
     by_region, by_county, by_age, by_gender, by_services, near, within = shape
+    position = (SafeHouse.lat, SafeHouse.lon) if exact else (Municipality.lat, Municipality.lon)
     distance = (
         sql_distance_km(
-            SafeHouse.lat,
-            SafeHouse.lon,
+            *position,
             _param("near_lat", Float),
             _param("near_lon", Float),
             _param("near_cos", Float),
@@ -166,8 +168,8 @@ def _statement(shape: tuple[bool, ...], exact: bool, paged: bool) -> Select[*tup
         query = query.where(SafeHouse.services.contains(_param("services", ARRAY(String))))
     if within:
         query = query.where(
-            SafeHouse.lat.between(_param("lat_min", Float), _param("lat_max", Float)),
-            SafeHouse.lon.between(_param("lon_min", Float), _param("lon_max", Float)),
+            position[0].between(_param("lat_min", Float), _param("lat_max", Float)),
+            position[1].between(_param("lon_min", Float), _param("lon_max", Float)),
             distance <= _param("within_km", Float),
         )
     if not near:
@@ -204,8 +206,8 @@ def _page(shape: tuple[bool, ...], exact: bool) -> CompiledQuery:
 
 
 @lru_cache(maxsize=512)
-def _count(shape: tuple[bool, ...]) -> CompiledQuery:
-    everything = _statement(shape, exact=True, paged=False).subquery()
+def _count(shape: tuple[bool, ...], exact: bool) -> CompiledQuery:
+    everything = _statement(shape, exact, paged=False).subquery()
     return _compile(select(func.count()).select_from(everything))
 
 
@@ -215,9 +217,9 @@ def available_beds_sql(f: BedFilter, limit: int, offset: int, exact: bool) -> tu
     return query.sql, query.arguments({**f.values(), "limit": limit, "offset": offset})
 
 
-def count_available_beds_sql(f: BedFilter) -> tuple[str, list[Any]]:
+def count_available_beds_sql(f: BedFilter, exact: bool) -> tuple[str, list[Any]]:
     """SQL and arguments counting every free bed matching `f` (for a page past the end)."""
-    query = _count(f.shape())
+    query = _count(f.shape(), exact)
     return query.sql, query.arguments(f.values())
 
 
@@ -251,7 +253,11 @@ async def list_available_beds(
     connection = await driver_connection(session)
     rows = await connection.fetch(*_flat(available_beds_sql(f, limit, offset, exact)))
     # Past the last page (or when nothing matches) there is no window count: count without paging.
-    total = rows[0]["total"] if rows else await connection.fetchval(*_flat(count_available_beds_sql(f))) or 0
+    total = (
+        rows[0]["total"]
+        if rows
+        else await connection.fetchval(*_flat(count_available_beds_sql(f, exact))) or 0
+    )
     return Page(items=[available_bed(r, exact) for r in rows], total=total, limit=limit, offset=offset)
 
 

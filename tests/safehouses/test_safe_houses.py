@@ -266,3 +266,32 @@ async def test_a_page_past_the_end_still_reports_the_total(client: httpx.AsyncCl
     assert page["items"] == [] and page["total"] == 3
     first = (await client.get(f"{API}/beds/available", params={"limit": 2}, headers=staff.headers)).json()
     assert len(first["items"]) == 2 and first["total"] == 3
+
+
+async def test_distance_bands_come_from_the_municipality_so_moving_the_point_cannot_locate_a_house(
+    client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    """The house lies 3 km north of Boston's centroid: a point 4 km north of the centroid is
+    1 km from the house but 4 km from the centroid; then 7 km north: 4 km and 7 km."""
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    boston = (await client.get(f"{API}/municipalities", params={"q": "Boston"}, headers=staff.headers)).json()
+    centroid = next(m for m in boston if m["name"] == "Boston")
+    km = 1 / 111.2  # degrees of latitude per km
+    await make_safe_house(client, staff, beds=1, lat=centroid["lat"] + 3 * km, lon=centroid["lon"])
+
+    async def band(north_km: float) -> str:
+        point = f"{centroid['lat'] + north_km * km},{centroid['lon']}"
+        response = await client.get(
+            f"{API}/beds/available", params={"near": point}, headers=caseworker.headers
+        )
+        [bed] = response.json()["items"]
+        return str(bed["distance_band"])
+
+    assert await band(4) == "0-5 km"
+    assert await band(7) == "5-10 km"  # the house itself is only 4 km away
+    exact = await client.get(
+        f"{API}/beds/available",
+        params={"near": f"{centroid['lat'] + 7 * km},{centroid['lon']}"},
+        headers=staff.headers,
+    )
+    assert exact.json()["items"][0]["distance_km"] == pytest.approx(4.0, abs=0.1)

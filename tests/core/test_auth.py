@@ -129,6 +129,27 @@ async def test_a_sign_out_reaches_another_process_that_cached_the_token(
     assert len(statuses) <= 3, f"B kept a revoked token for {len(statuses)} requests"
 
 
+async def test_a_burst_of_concurrent_guesses_cannot_pass_the_limit(
+    client: httpx.AsyncClient, sign_in: Any, settings: Settings
+) -> None:
+    user = await sign_in("caseworker")
+    burst = await asyncio.gather(*(login(client, user.username, f"guess number {n}") for n in range(20)))
+    statuses = sorted(r.status_code for r in burst)
+    assert statuses.count(401) == settings.login_max_failures, statuses
+    assert statuses.count(429) == 20 - settings.login_max_failures
+
+
+async def test_a_successful_sign_in_clears_the_username_count(
+    client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    user = await sign_in("caseworker")
+    for _ in range(3):
+        assert (await login(client, user.username, "wrong password!")).status_code == 401
+    assert (await login(client, user.username)).status_code == 200
+    for _ in range(4):
+        assert (await login(client, user.username, "wrong password!")).status_code == 401
+
+
 async def test_admin_creates_a_user_who_can_sign_in(client: httpx.AsyncClient, sign_in: Any) -> None:
     admin = await sign_in("admin")
     body = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 
 import anyio.to_thread
@@ -9,6 +10,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_PASSWORD_LENGTH = 12
+# Each argon2id computation takes 64 MiB: at most this many run at once in a process, so a flood
+# of sign-ins waits for a slot instead of exhausting memory.
+_HASHING = threading.BoundedSemaphore(4)
 
 
 @cache
@@ -23,12 +27,18 @@ def _decoy_hash() -> str:
 
 
 async def hash_password(password: str) -> str:
-    return await anyio.to_thread.run_sync(_hasher().hash, password)
+    return await anyio.to_thread.run_sync(_hash, password)
+
+
+def _hash(password: str) -> str:
+    with _HASHING:
+        return _hasher().hash(password)
 
 
 def _verify(stored: str | None, password: str) -> bool:
     try:
-        return _hasher().verify(stored or _decoy_hash(), password) and stored is not None
+        with _HASHING:
+            return _hasher().verify(stored or _decoy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

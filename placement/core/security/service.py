@@ -36,13 +36,12 @@ async def sign_in(
     """Check the password (throttled per username and per address) and issue a token."""
     username = login.username.strip().lower()
     settings = resources.settings
-    await throttle.check_not_throttled(resources.redis, settings, username, address)
+    await throttle.count_attempt(resources.redis, settings, username, address)
     user = await session.scalar(select(User).where(User.username == username))
     stored = user.password_hash if user is not None and user.active else None
     if not await verify_password(stored, login.password) or user is None:
-        await throttle.record_failure(resources.redis, settings, username, address)
         raise Unauthorized("The username or password is wrong, or the account is disabled.")
-    await throttle.clear_failures(resources.redis, username)
+    await throttle.forget_attempt(resources.redis, username, address)
     now = resources.clock()
     token = issue_token(session, user.id, settings, now)
     session.info["actor"] = audit.Actor(user_id=user.id, name=user.username, role=user.role)

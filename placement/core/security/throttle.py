@@ -1,4 +1,10 @@
-"""Login throttling in Redis, so it holds across every API process."""
+"""Login throttling in Redis, so it holds across every API process.
+
+Each attempt is counted *before* the password is checked, atomically, per username and per
+client address: a burst of concurrent guesses cannot slip past the limit while the (slow)
+password checks run. A successful sign-in clears the username's count and takes its own
+attempt back from the address's.
+"""
 
 from __future__ import annotations
 
@@ -11,39 +17,46 @@ from placement.core.settings import Settings
 # so a shared office address is not locked out by one person's typos.
 ADDRESS_FACTOR = 4
 
+# INCR each key; start its window (EXPIRE) if it has none; return [count, ttl] per key.
+_COUNT_ATTEMPT = """
+local result = {}
+for i, key in ipairs(KEYS) do
+    local count = redis.call('INCR', key)
+    if redis.call('TTL', key) < 0 then redis.call('EXPIRE', key, ARGV[1]) end
+    result[i] = {count, redis.call('TTL', key)}
+end
+return result
+"""
 
-def _keys(username: str, address: str) -> tuple[str, str]:
-    return f"login-failures:user:{username}", f"login-failures:addr:{address}"
+
+def _keys(username: str, address: str) -> list[str]:
+    return [f"login-attempts:user:{username}", f"login-attempts:addr:{address}"]
 
 
-async def check_not_throttled(redis: Redis, settings: Settings, username: str, address: str) -> None:
-    """Raise TooManyRequests (429, with Retry-After) while either counter is over its limit."""
-    user_key, addr_key = _keys(username, address)
-    async with redis.pipeline(transaction=False) as pipe:
-        for command in (pipe.get, pipe.ttl):
-            command(user_key)
-            command(addr_key)
-        user_count, addr_count, user_ttl, addr_ttl = await pipe.execute()
-    # (execute returns the replies in the order queued: get user, get addr, ttl user, ttl addr)
-    limits = (
-        (int(user_count or 0), settings.login_max_failures, user_ttl),
-        (int(addr_count or 0), settings.login_max_failures * ADDRESS_FACTOR, addr_ttl),
+async def count_attempt(redis: Redis, settings: Settings, username: str, address: str) -> None:
+    """Count this attempt; raise TooManyRequests (429, with Retry-After) if it is over a limit."""
+    keys = _keys(username, address)
+    (user_count, user_ttl), (addr_count, addr_ttl) = await redis.eval(  # type: ignore[misc]
+        _COUNT_ATTEMPT, len(keys), *keys, str(settings.login_window_seconds)
     )
-    waits = [max(int(ttl), 1) for count, limit, ttl in limits if count >= limit]
-    if waits:
+    over = [
+        int(ttl)
+        for count, limit, ttl in (
+            (user_count, settings.login_max_failures, user_ttl),
+            (addr_count, settings.login_max_failures * ADDRESS_FACTOR, addr_ttl),
+        )
+        if int(count) > limit
+    ]
+    if over:
         raise TooManyRequests(
-            "Too many failed sign-in attempts; wait before trying again.", retry_after=max(waits)
+            "Too many sign-in attempts; wait before trying again.", retry_after=max(1, *over)
         )
 
 
-async def record_failure(redis: Redis, settings: Settings, username: str, address: str) -> None:
+async def forget_attempt(redis: Redis, username: str, address: str) -> None:
+    """A successful sign-in: clear the username's count, take this attempt off the address's."""
+    user_key, addr_key = _keys(username, address)
     async with redis.pipeline(transaction=True) as pipe:
-        for key in _keys(username, address):
-            # The window starts at the first failure (SET NX EX; INCR keeps the TTL): Redis 6 too.
-            pipe.set(key, 0, ex=settings.login_window_seconds, nx=True)
-            pipe.incr(key)
+        pipe.delete(user_key)
+        pipe.decr(addr_key)
         await pipe.execute()
-
-
-async def clear_failures(redis: Redis, username: str) -> None:
-    await redis.delete(_keys(username, "")[0])

@@ -8,6 +8,7 @@ from typing import Any
 from arq import cron
 from arq.connections import RedisSettings
 
+from placement.core.idempotency import forget_old_keys
 from placement.core.jobs import redis_settings
 from placement.core.resources import Resources
 from placement.core.settings import Settings
@@ -27,6 +28,13 @@ async def expire_holds(ctx: dict[str, Any]) -> int:
     return count
 
 
+async def forget_idempotency_keys(ctx: dict[str, Any]) -> int:
+    """Forget Idempotency-Keys older than a day."""
+    resources: Resources = ctx["resources"]
+    async with unit_of_work(resources.sessionmaker) as session:
+        return await forget_old_keys(session, resources.clock())
+
+
 def worker_settings(settings: Settings, resources: Resources | None = None) -> dict[str, Any]:
     """Keyword arguments for `arq.worker.Worker`: functions, cron, and the shared resources."""
 
@@ -39,8 +47,11 @@ def worker_settings(settings: Settings, resources: Resources | None = None) -> d
 
     redis: RedisSettings = redis_settings(settings)
     return {
-        "functions": [expire_holds],
-        "cron_jobs": [cron(expire_holds, second=0, unique=True, run_at_startup=True)],
+        "functions": [expire_holds, forget_idempotency_keys],
+        "cron_jobs": [
+            cron(expire_holds, second=0, unique=True, run_at_startup=True),
+            cron(forget_idempotency_keys, minute=17, second=30, unique=True),
+        ],
         "redis_settings": redis,
         "on_startup": startup,
         "on_shutdown": shutdown,

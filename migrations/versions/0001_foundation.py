@@ -74,10 +74,11 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=200), nullable=False),
         sa.Column("endpoint", sa.String(length=200), nullable=False),
         sa.Column("body_hash", sa.LargeBinary(length=32), nullable=False),
-        sa.Column("response", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("created_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "key", name=op.f("pk_idempotency_keys")),
     )
+    op.create_index(op.f("ix_idempotency_keys_created_at"), "idempotency_keys", ["created_at"], unique=False)
     op.create_table(
         "regions",
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -317,6 +318,7 @@ def downgrade() -> None:
     op.drop_table("access_tokens")
     op.drop_table("users")
     op.drop_table("regions")
+    op.drop_index(op.f("ix_idempotency_keys_created_at"), table_name="idempotency_keys")
     op.drop_table("idempotency_keys")
     op.drop_table("counties")
     op.drop_index(op.f("ix_audit_log_entity_entity_id"), table_name="audit_log")

@@ -50,7 +50,9 @@ async def hold_bed(
     """Hold a bed for a youth until a deadline; 409 names the bed if it is already taken."""
     now = resources.clock()
     return await idempotent(
-        data, PlacementOut, lambda: service.hold_bed(session, actor, data, resources.settings, now)
+        data,
+        lambda: service.hold_bed(session, actor, data, resources.settings, now),
+        lambda created: service.get_placement(session, actor, created),
     )
 
 

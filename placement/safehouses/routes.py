@@ -55,7 +55,11 @@ async def list_safe_houses(
 async def create_safe_house(
     data: SafeHouseCreate, session: AsyncSession, actor: Actor, idempotent: IdempotentCreate
 ) -> SafeHouseDetail:
-    return await idempotent(data, SafeHouseDetail, lambda: service.create_safe_house(session, actor, data))
+    return await idempotent(
+        data,
+        lambda: service.create_safe_house(session, actor, data),
+        lambda created: service.get_safe_house(session, actor, created),
+    )
 
 
 @get("/safe-houses/{id:uuid}", opt=allow(*READERS, entity="safe_house"))
@@ -74,7 +78,9 @@ async def update_safe_house(
 async def add_bed(
     id: uuid.UUID, data: BedCreate, session: AsyncSession, idempotent: IdempotentCreate
 ) -> BedOut:
-    return await idempotent(data, BedOut, lambda: service.add_bed(session, id, data))
+    return await idempotent(
+        data, lambda: service.add_bed(session, id, data), lambda bed: service.get_bed(session, bed)
+    )
 
 
 @patch("/beds/{id:uuid}", opt=allow(*WRITERS, entity="bed"))

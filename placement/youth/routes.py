@@ -37,7 +37,11 @@ async def refer_youth(
     data: YouthCreate, session: AsyncSession, actor: Actor, resources: Resources, idempotent: IdempotentCreate
 ) -> YouthOut:
     today = resources.clock().date()
-    return await idempotent(data, YouthOut, lambda: service.refer_youth(session, actor, data, today))
+    return await idempotent(
+        data,
+        lambda: service.refer_youth(session, actor, data, today),
+        lambda created: service.get_youth(session, actor, created, today),
+    )
 
 
 @get("/youth/{id:uuid}", opt=ROLES)

@@ -131,3 +131,27 @@ async def test_a_case_reference_is_referred_once(client: httpx.AsyncClient, sign
     assert (await client.post(f"{API}/youth", json=body, headers=caseworker.headers)).status_code == 201
     again = await client.post(f"{API}/youth", json=body, headers=caseworker.headers)
     assert again.status_code == 409 and "MA-2026-0001" in again.json()["detail"]
+
+
+async def test_replaying_an_idempotency_key_rechecks_who_may_see_the_youth(
+    client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    """The replay reads the youth afresh: once on another caseload, the first caseworker gets 404."""
+    staff, first, second = (
+        await sign_in("placement_staff"),
+        await sign_in("caseworker"),
+        await sign_in("caseworker"),
+    )
+    body = youth_body()
+    headers = {**first.headers, "Idempotency-Key": "referral-1"}
+    created = await client.post(f"{API}/youth", json=body, headers=headers)
+    assert created.status_code == 201
+    replayed = await client.post(f"{API}/youth", json=body, headers=headers)
+    assert replayed.status_code == 201 and replayed.json()["id"] == created.json()["id"]
+    youth_id = created.json()["id"]
+    moved = await client.patch(
+        f"{API}/youth/{youth_id}", json={"caseworker_id": str(second.id)}, headers=staff.headers
+    )
+    assert moved.status_code == 200
+    after = await client.post(f"{API}/youth", json=body, headers=headers)
+    assert after.status_code == 404 and "danger_zones" not in after.text

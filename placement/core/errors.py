@@ -21,6 +21,8 @@ class DomainError(Exception):
     """A refusal that carries its HTTP status and a sentence a person can act on."""
 
     status = 400
+    # Refusals of access (and probes like them) are audited although the request rolls back.
+    audited = False
 
     def __init__(self, detail: str, **extra: Any) -> None:
         super().__init__(detail)
@@ -30,10 +32,12 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     status = 404
+    audited = True
 
 
 class Forbidden(DomainError):
     status = 403
+    audited = True
 
 
 class Conflict(DomainError):
@@ -50,6 +54,7 @@ class Unprocessable(DomainError):
 
 class Unauthorized(DomainError):
     status = 401
+    audited = True
 
 
 class TooManyRequests(DomainError):

@@ -22,7 +22,6 @@ from placement.core.resources import Resources
 from placement.core.security.guards import ANONYMOUS, record_denial
 from placement.core.uow import unit_of_work
 
-DENIAL_STATUSES = frozenset({401, 403, 404})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,80}$")
 
 
@@ -65,7 +64,7 @@ async def provide_session(
 ) -> AsyncGenerator[AsyncSession, None]:
     """The request's one transaction: committed after the handler returns, rolled back on error.
 
-    A refusal (401/403/404) raised by the handler is audited in a transaction of its own.
+    A refusal of access (401/403/404, or a probe) is audited in a transaction of its own.
     (It takes `actor` so Litestar resolves the two in sequence, without a task group per request.)
     """
     resources = provide_resources(request)
@@ -74,7 +73,7 @@ async def provide_session(
         async with unit_of_work(resources.sessionmaker, actor, request_id) as session:
             yield session
     except DomainError as refusal:
-        if refusal.status in DENIAL_STATUSES:
+        if refusal.audited:
             handler = request.scope["route_handler"]
             await record_denial(
                 resources,

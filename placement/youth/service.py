@@ -22,6 +22,15 @@ from placement.youth.models import Youth
 from placement.youth.schemas import DangerZone, YouthCreate, YouthOut, YouthUpdate
 
 ENTITY = "youth"
+
+
+class DuplicateReferral(Conflict):
+    """The case reference exists, maybe on another caseload: said without echoing it, and
+    audited, since repeated tries would probe which references exist."""
+
+    audited = True
+
+
 OLDEST_AGE = 25
 
 
@@ -129,12 +138,14 @@ async def _check_caseworker(session: AsyncSession, user_id: uuid.UUID) -> None:
         raise Unprocessable(f"caseworker_id: {user_id} is not an active caseworker")
 
 
-async def _check_references(session: AsyncSession, youth: Youth, today: date) -> None:
-    age = age_on(youth.date_of_birth, today)
-    if youth.date_of_birth > today or age > OLDEST_AGE:
-        raise Unprocessable(
-            f"date_of_birth: {youth.date_of_birth} gives age {age}; the program serves ages 0-{OLDEST_AGE}"
-        )
+def _check_age(born: date, today: date) -> None:
+    """At referral, or when the date of birth is corrected (a youth may age out while referred)."""
+    age = age_on(born, today)
+    if born > today or age > OLDEST_AGE:
+        raise Unprocessable(f"date_of_birth: {born} gives age {age}; the program serves ages 0-{OLDEST_AGE}")
+
+
+async def _check_references(session: AsyncSession, youth: Youth) -> None:
     youth.languages = check_codes("languages", youth.languages, LANGUAGES)
     youth.required_services = check_codes("required_services", youth.required_services, SERVICES)
     excluded = list(dict.fromkeys(youth.excluded_safe_house_ids))
@@ -170,7 +181,10 @@ async def refer_youth(session: AsyncSession, actor: Actor, data: YouthCreate, to
     assert caseworker_id is not None
     await _check_caseworker(session, caseworker_id)
     if await session.scalar(select(Youth.id).where(Youth.case_reference == data.case_reference)):
-        raise Conflict(f"A youth with case reference {data.case_reference} is already referred.")
+        raise DuplicateReferral(
+            "This case reference is already in use. Check it, or ask placement staff to find the "
+            "existing referral."
+        )
     if (data.origin_lat is None) != (data.origin_lon is None):
         raise Unprocessable("origin_lat and origin_lon go together: give both or neither")
     lat, lon = await _centroid(session, data.origin_municipality_id)
@@ -182,7 +196,8 @@ async def refer_youth(session: AsyncSession, actor: Actor, data: YouthCreate, to
         danger_zones=msgspec.to_builtins(data.danger_zones),
     )
     youth = Youth(**fields)
-    await _check_references(session, youth, today)
+    _check_age(youth.date_of_birth, today)
+    await _check_references(session, youth)
     session.add(youth)
     await session.flush()
     audit.record(session, "refer_youth", ENTITY, youth.id)
@@ -208,7 +223,9 @@ async def update_youth(
         changes["danger_zones"] = msgspec.to_builtins(changes["danger_zones"])
     for field, value in changes.items():
         setattr(youth, field, value)
-    await _check_references(session, youth, now.date())
+    if "date_of_birth" in changes:
+        _check_age(youth.date_of_birth, now.date())
+    await _check_references(session, youth)
     await session.flush()
     audit.record(session, "update_youth", ENTITY, youth_id, fields=",".join(sorted(changed_fields(data))))
     return await get_youth(session, actor, youth_id, now.date())

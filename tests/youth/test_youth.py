@@ -7,7 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from placement.core.audit import AuditEntry
+from placement.core.resources import Resources
+from tests.conftest import FakeClock
 from tests.factories import API, BOSTON, make_youth, youth_body
 
 
@@ -125,12 +129,35 @@ async def test_bad_referrals_get_a_problem_naming_the_field(
     assert (await client.get(f"{API}/youth", headers=caseworker.headers)).json()["total"] == 0
 
 
-async def test_a_case_reference_is_referred_once(client: httpx.AsyncClient, sign_in: Any) -> None:
-    caseworker = await sign_in("caseworker")
+async def test_a_case_reference_is_referred_once_and_a_clash_is_audited_without_echoing_it(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    first, other = await sign_in("caseworker"), await sign_in("caseworker")
     body = youth_body(case_reference="MA-2026-0001", date_of_birth=date(2011, 5, 5).isoformat())
-    assert (await client.post(f"{API}/youth", json=body, headers=caseworker.headers)).status_code == 201
-    again = await client.post(f"{API}/youth", json=body, headers=caseworker.headers)
-    assert again.status_code == 409 and "MA-2026-0001" in again.json()["detail"]
+    assert (await client.post(f"{API}/youth", json=body, headers=first.headers)).status_code == 201
+    again = await client.post(f"{API}/youth", json=body, headers=other.headers)
+    assert again.status_code == 409 and "MA-2026-0001" not in again.text
+    async with resources.sessionmaker() as session:
+        denied = (
+            await session.scalars(
+                select(AuditEntry).where(AuditEntry.actor_id == other.id, AuditEntry.outcome == "denied")
+            )
+        ).all()
+    assert [(e.action, e.status) for e in denied] == [("refer_youth", 409)]
+
+
+async def test_a_youth_who_has_aged_out_can_still_be_updated_and_exited(
+    client: httpx.AsyncClient, sign_in: Any, clock: FakeClock
+) -> None:
+    caseworker = await sign_in("caseworker")
+    youth = await make_youth(client, caseworker, date_of_birth=date(clock.now.year - 25, 1, 1).isoformat())
+    clock.advance(days=366)
+    caseworker = await sign_in("caseworker", username=None)
+    staff = await sign_in("placement_staff")
+    exited = await client.patch(
+        f"{API}/youth/{youth['id']}", json={"exit_reason": "Aged out"}, headers=staff.headers
+    )
+    assert exited.status_code == 200, exited.text
 
 
 async def test_replaying_an_idempotency_key_rechecks_who_may_see_the_youth(

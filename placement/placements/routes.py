@@ -58,7 +58,7 @@ async def hold_bed(
 
 @get("/placements/{id:uuid}", opt=READERS)
 async def get_placement(id: uuid.UUID, session: AsyncSession, actor: Actor) -> PlacementOut:
-    return await service.get_placement(session, actor, id)
+    return await service.read_placement(session, actor, id)
 
 
 @post("/placements/{id:uuid}/confirm", opt=STAFF, status_code=200)

@@ -96,7 +96,16 @@ async def list_placements(
     rows = await session.execute(
         query.order_by(Placement.created_at.desc(), Placement.id).limit(limit).offset(offset)
     )
-    return Page(items=[_out(r) for r in rows], total=total, limit=limit, offset=offset)
+    items = [_out(r) for r in rows]
+    audit.record(session, "list_placements", ENTITY, None, ids=",".join(str(p.id) for p in items))
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+async def read_placement(session: AsyncSession, actor: Actor, placement_id: uuid.UUID) -> PlacementOut:
+    """One placement, as a read that is audited (it says where a youth is)."""
+    placement = await get_placement(session, actor, placement_id)
+    audit.record(session, "read_placement", ENTITY, placement_id)
+    return placement
 
 
 async def expire_overdue_holds(session: AsyncSession, now: datetime, *only: ColumnElement[bool]) -> int:

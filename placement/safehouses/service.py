@@ -170,7 +170,9 @@ async def list_safe_houses(
     rows = await session.execute(query.order_by(SafeHouse.name).limit(limit).offset(offset))
     items = [_house_out(row, actor) for row in rows]
     if items and may_see_locations(actor):
-        audit.record(session, "list_safe_house_locations", ENTITY, None, count=len(items))
+        audit.record(
+            session, "list_safe_house_locations", ENTITY, None, ids=",".join(str(h.id) for h in items)
+        )
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 

@@ -128,7 +128,7 @@ async def list_youth(
         query.order_by(Youth.urgency.desc(), Youth.created_at, Youth.id).limit(limit).offset(offset)
     )
     items = [_youth_out(y, s, today) for y, s in rows]
-    audit.record(session, "list_youth", ENTITY, None, count=len(items))
+    audit.record(session, "list_youth", ENTITY, None, ids=",".join(str(y.id) for y in items))
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 

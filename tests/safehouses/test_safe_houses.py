@@ -7,7 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from placement.core.audit import AuditEntry
+from placement.core.resources import Resources
 from tests.conftest import region_id
 from tests.factories import API, WORCESTER, make_safe_house, make_youth, safe_house_body
 
@@ -49,12 +52,27 @@ async def test_the_address_and_position_never_reach_a_role_that_may_not_see_them
 
 @pytest.mark.parametrize("role", ["placement_staff", "admin"])
 async def test_staff_and_admins_see_the_address_and_the_read_is_audited(
-    role: str, client: httpx.AsyncClient, sign_in: Any
+    role: str, client: httpx.AsyncClient, sign_in: Any, resources: Resources
 ) -> None:
     staff, user = await sign_in("placement_staff"), await sign_in(role)
     house = await make_safe_house(client, staff, beds=1, street_address=ADDRESS, lat=LAT, lon=LON)
     detail = (await client.get(f"{API}/safe-houses/{house['id']}", headers=user.headers)).json()
     assert (detail["street_address"], detail["lat"], detail["lon"]) == (ADDRESS, LAT, LON)
+    listed = (await client.get(f"{API}/safe-houses", headers=user.headers)).json()
+    assert listed["items"][0]["street_address"] == ADDRESS
+    async with resources.sessionmaker() as session:
+        reads = (
+            await session.execute(
+                select(AuditEntry.action, AuditEntry.entity_id, AuditEntry.detail).where(
+                    AuditEntry.actor_id == user.id
+                )
+            )
+        ).all()
+    assert [(a, e) for a, e, _ in reads] == [
+        ("read_safe_house_location", house["id"]),
+        ("list_safe_house_locations", None),
+    ]
+    assert reads[1][2] == {"ids": house["id"]}
 
 
 async def test_caseworkers_see_the_place_but_not_where_exactly(

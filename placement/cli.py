@@ -69,7 +69,9 @@ def serve(
 
         app = create_app(dataclasses.replace(ready, run_worker_inline=worker))
         click.echo(f"serving on http://{host}:{port}  (API under /api/v1, docs at /schema)")
-        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False)
+        # No access log: query strings can carry a youth's origin (near=LAT,LON). Requests are
+        # traced by their X-Request-ID in the audit trail instead.
+        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, access_log=False)
 
 
 @click.group()
@@ -97,11 +99,22 @@ def serve_command(host: str, port: int, worker: bool, migrate: bool) -> None:
 @main.command("demo")
 @host_option
 @port_option
-def demo_command(host: str, port: int) -> None:
+@click.option(
+    "--allow-external-database",
+    is_flag=True,
+    help="Load the demo into DATABASE_URL's database (its users get published passwords).",
+)
+def demo_command(host: str, port: int, allow_external_database: bool) -> None:
     """Load realistic demo data, print the demo sign-ins, and run the API with its worker."""
     from placement.demo import load_demo
 
-    serve(settings_from_env(), host, port, worker=True, migrate_first=True, before=load_demo)
+    settings = settings_from_env()
+    if settings.database_url and not allow_external_database:
+        raise click.UsageError(
+            "DATABASE_URL is set: the demo creates users whose passwords are published. Unset it to "
+            "use the embedded server, or pass --allow-external-database if this database is a demo."
+        )
+    serve(settings, host, port, worker=True, migrate_first=True, before=load_demo)
 
 
 @main.command("worker")

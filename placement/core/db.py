@@ -45,6 +45,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=0,  # a fixed pool: overflow connections would be opened and closed under load
         pool_pre_ping=False,
         echo=settings.echo_sql,
+        hide_parameters=not settings.echo_sql,  # bound values are confidential: keep them out of logs
     )
 
 

@@ -11,6 +11,7 @@ from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -118,15 +119,26 @@ def integrity_handler(request: Request[Any, Any, Any], exc: IntegrityError) -> R
     return problem(409, detail, request)
 
 
+UNUSABLE_VALUE = (
+    "A value in the request cannot be stored or compared (e.g. a NUL character or a number out of range)."
+)
+
+
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
     """Values the database cannot take (SQLSTATE class 22: a NUL character, a number out of range)."""
     if isinstance(getattr(exc.orig, "__cause__", None), asyncpg.exceptions.DataError):
-        detail = (
-            "A value in the request cannot be stored or compared "
-            "(e.g. a NUL character or a number out of range)."
-        )
-        return problem(400, detail, request)
+        return problem(400, UNUSABLE_VALUE, request)
     return unexpected_handler(request, exc)
+
+
+def driver_data_handler(request: Request[Any, Any, Any], exc: asyncpg.exceptions.DataError) -> Response[Any]:
+    """The same, from a read run straight through the driver."""
+    return problem(400, UNUSABLE_VALUE, request)
+
+
+def redis_down_handler(request: Request[Any, Any, Any], exc: RedisError) -> Response[Any]:
+    log.error("Redis unavailable on %s %s: %s", request.method, request.url.path, exc)
+    return problem(503, "A service this request needs is unavailable; try again shortly.", request)
 
 
 def unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -144,5 +156,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: http_error_handler,
     IntegrityError: integrity_handler,
     DBAPIError: database_error_handler,
+    asyncpg.exceptions.DataError: driver_data_handler,
+    RedisError: redis_down_handler,
     Exception: unexpected_handler,
 }

@@ -9,6 +9,7 @@ while this process is not subscribed nothing is cached at all.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -23,6 +24,7 @@ from placement.core.audit import Actor
 
 CHANNEL = "placement:token-revocations"
 CACHE_SECONDS = 10.0
+MAX_ENTRIES = 10_000
 log = logging.getLogger("placement.tokens")
 
 
@@ -46,6 +48,9 @@ class TokenCache:
     def __init__(self) -> None:
         self._live: dict[bytes, LiveToken] = {}
         self.listening = False
+        # Bumped by every revocation: an entry read from the database before a revocation that
+        # landed meanwhile is not kept (it may be the revoked token).
+        self.generation = 0
 
     def get(self, token_hash: bytes) -> LiveToken | None:
         entry = self._live.get(token_hash)
@@ -53,13 +58,19 @@ class TokenCache:
             return None
         return entry
 
-    def keep(self, token_hash: bytes, entry: LiveToken) -> None:
-        if self.listening:
-            entry.cached_at = time.monotonic()
-            self._live[token_hash] = entry
+    def keep(self, token_hash: bytes, entry: LiveToken, generation: int) -> None:
+        """Cache `entry`, read from the database at `generation`, unless a revocation came since."""
+        if not self.listening or generation != self.generation:
+            return
+        now = time.monotonic()
+        if len(self._live) > MAX_ENTRIES:
+            self._live = {h: e for h, e in self._live.items() if now - e.cached_at <= CACHE_SECONDS}
+        entry.cached_at = now
+        self._live[token_hash] = entry
 
     def forget(self, subject: str) -> None:
         """Evict a revoked token (`token:<hex>`) or all of a user's (`user:<uuid>`)."""
+        self.generation += 1
         kind, _, value = subject.partition(":")
         if kind == "token":
             with contextlib.suppress(ValueError):
@@ -71,20 +82,25 @@ class TokenCache:
             self._live.clear()
 
     async def listen(self, redis: Redis) -> None:
-        """Follow revocations until cancelled; cache only while subscribed."""
-        try:
-            async with redis.pubsub() as pubsub:
-                await pubsub.subscribe(CHANNEL)
+        """Follow revocations until cancelled, resubscribing after a failure; cache only while
+        subscribed."""
+        delay = 0.5
+        while True:
+            try:
+                async with redis.pubsub() as pubsub:
+                    await pubsub.subscribe(CHANNEL)
+                    self._live.clear()
+                    self.listening, delay = True, 0.5
+                    async for message in pubsub.listen():
+                        if message["type"] == "message":
+                            self.forget(message["data"].decode())
+            except (RedisError, OSError):
+                log.warning("token revocations unavailable; resolving every token in the database")
+            finally:
+                self.listening = False
                 self._live.clear()
-                self.listening = True
-                async for message in pubsub.listen():
-                    if message["type"] == "message":
-                        self.forget(message["data"].decode())
-        except RedisError:
-            log.warning("token revocations unavailable; resolving every token in the database")
-        finally:
-            self.listening = False
-            self._live.clear()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
 
 async def announce_revocation(cache: TokenCache, redis: Redis, subject: str) -> None:

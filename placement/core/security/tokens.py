@@ -52,8 +52,9 @@ async def resolve_token(resources: Resources, token: str, now: datetime) -> Acto
     token_hash = digest(token)
     live = resources.tokens.get(token_hash)
     if live is None or now - live.last_used_at > TOUCH_INTERVAL:
+        generation = resources.tokens.generation
         live = await _check_and_touch(resources, token_hash, now)
-        resources.tokens.keep(token_hash, live)
+        resources.tokens.keep(token_hash, live, generation)
     elif now >= live.expires_at:
         raise TokenRefused("the token has expired; sign in again")
     return live.actor

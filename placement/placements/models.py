@@ -6,14 +6,26 @@ import uuid
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, text
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    DateTime,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    and_,
+    func,
+    or_,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from placement.core.db import Base, Timestamps, UUIDKey
 
 STATUSES: Final = ("held", "active", "ended", "cancelled", "expired")
 LIVE_STATUSES: Final = ("held", "active")
-LIVE = "status IN ('held', 'active')"
+LIVE = f"status IN {LIVE_STATUSES!r}"
 
 
 class Placement(UUIDKey, Timestamps, Base):
@@ -36,4 +48,16 @@ class Placement(UUIDKey, Timestamps, Base):
         Index("uq_placements_live_bed", "bed_id", unique=True, postgresql_where=text(LIVE)),
         Index("uq_placements_live_youth", "youth_id", unique=True, postgresql_where=text(LIVE)),
         Index("ix_placements_held_until", "held_until", postgresql_where=text("status = 'held'")),
+    )
+
+
+def in_effect() -> ColumnElement[bool]:
+    """A placement that takes its bed now: active, or held and not past its deadline.
+
+    A hold past its deadline stays `held` until the worker expires it (or a new hold on the bed
+    does), but it no longer keeps the bed from anyone.
+    """
+    return or_(
+        Placement.status == "active",
+        and_(Placement.status == "held", Placement.held_until > func.now()),
     )

@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from placement.core.db import driver_connection
 from placement.core.geo import BANDS_KM, EARTH_RADIUS_KM, distance_band
 from placement.core.schemas import Page
-from placement.placements.models import LIVE_STATUSES, Placement
+from placement.placements.models import Placement, in_effect
 from placement.reference.models import County, Municipality, Region
 from placement.safehouses.models import Bed, SafeHouse
 from placement.safehouses.schemas import AvailableBed, Place
@@ -147,7 +147,7 @@ def _statement(shape: tuple[bool, ...], exact: bool, paged: bool) -> Select[*tup
         .join(Municipality, Municipality.id == SafeHouse.municipality_id)
         .join(County, County.id == Municipality.county_id)
         .join(Region, Region.id == Municipality.region_id)
-        .outerjoin(Placement, and_(Placement.bed_id == Bed.id, Placement.status.in_(LIVE_STATUSES)))
+        .outerjoin(Placement, and_(Placement.bed_id == Bed.id, in_effect()))
         .where(
             Placement.id.is_(None),
             Bed.active.is_(True),

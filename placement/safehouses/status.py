@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, and_, case, literal, or_, select
 
-from placement.placements.models import LIVE_STATUSES, Placement
+from placement.placements.models import Placement, in_effect
 from placement.safehouses.models import Bed, SafeHouse
 
 
@@ -31,5 +31,5 @@ def beds_with_status() -> Select[Bed, str]:
     return (
         select(Bed, bed_status().label("status"))
         .join(SafeHouse, SafeHouse.id == Bed.safe_house_id)
-        .outerjoin(Placement, and_(Placement.bed_id == Bed.id, Placement.status.in_(LIVE_STATUSES)))
+        .outerjoin(Placement, and_(Placement.bed_id == Bed.id, in_effect()))
     )

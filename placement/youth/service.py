@@ -15,7 +15,7 @@ from placement.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from placement.core.schemas import Page, changed_fields, check_codes
 from placement.core.security.models import User
 from placement.core.vocabulary import LANGUAGES, SERVICES
-from placement.placements.models import LIVE_STATUSES, Placement
+from placement.placements.models import LIVE_STATUSES, Placement, in_effect
 from placement.reference.models import Municipality
 from placement.safehouses.models import SafeHouse
 from placement.youth.models import Youth
@@ -39,11 +39,7 @@ def age_on(born: date, day: date) -> int:
 
 
 def youth_status() -> ColumnElement[str]:
-    live = (
-        select(Placement.status)
-        .where(Placement.youth_id == Youth.id, Placement.status.in_(LIVE_STATUSES))
-        .scalar_subquery()
-    )
+    live = select(Placement.status).where(Placement.youth_id == Youth.id, in_effect()).scalar_subquery()
     return case(
         (Youth.exited_at.is_not(None), literal("exited")),
         (live == "active", literal("placed")),

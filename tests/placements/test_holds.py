@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from arq.worker import Worker
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from placement.core.resources import Resources
 from placement.placements.models import Placement
@@ -199,3 +202,51 @@ async def test_caseworkers_see_only_placements_of_their_own_youth(
     listed = (await client.get(f"{API}/placements", headers=mine.headers)).json()
     assert [p["id"] for p in listed["items"]] == [mine_held["id"]]
     assert (await client.get(f"{API}/placements/{other_held['id']}", headers=mine.headers)).status_code == 404
+
+
+async def test_a_hold_past_its_deadline_frees_the_bed_before_the_worker_expires_it(
+    client: httpx.AsyncClient, sign_in: Any, clock: FakeClock
+) -> None:
+    """Placed two hours ago for one hour (the service's clock set back; the database's is not)."""
+    clock.advance(hours=-2)
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    house = await make_safe_house(client, staff, beds=1)
+    youth = await make_youth(client, staff, caseworker)
+    held = await hold(
+        client,
+        staff,
+        youth,
+        house["bed_list"][0]["id"],
+        held_until=(clock.now + timedelta(hours=1)).isoformat(),
+    )
+    assert held.status_code == 201 and held.json()["status"] == "held"
+    free = (await client.get(f"{API}/beds/available", headers=staff.headers)).json()
+    assert [b["bed_id"] for b in free["items"]] == [house["bed_list"][0]["id"]]
+    detail = (await client.get(f"{API}/safe-houses/{house['id']}", headers=staff.headers)).json()
+    assert detail["bed_list"][0]["status"] == "available"
+    assert (await client.get(f"{API}/youth/{youth['id']}", headers=staff.headers)).json()[
+        "status"
+    ] == "awaiting"
+
+
+async def test_the_database_refuses_a_second_live_placement_for_a_bed(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources, clock: FakeClock
+) -> None:
+    """Past every check in the service, the partial unique index is the guard."""
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    house = await make_safe_house(client, staff, beds=1)
+    first, second = await make_youth(client, staff, caseworker), await make_youth(client, staff, caseworker)
+    bed = uuid.UUID(house["bed_list"][0]["id"])
+    async with resources.sessionmaker() as one, resources.sessionmaker() as two:
+        for session, youth in ((one, first), (two, second)):
+            session.add(
+                Placement(
+                    youth_id=uuid.UUID(youth["id"]),
+                    bed_id=bed,
+                    status="held",
+                    held_until=clock.now + timedelta(hours=1),
+                )
+            )
+        await one.commit()
+        with pytest.raises(IntegrityError, match="uq_placements_live_bed"):
+            await two.commit()

@@ -7,7 +7,10 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
+from sqlalchemy import Index, UniqueConstraint
 
+from placement.core.errors import CONSTRAINT_MEANINGS
+from placement.models import Base
 from tests.core.test_route_guards import concrete, http_routes
 
 BAD_BODIES = {
@@ -83,3 +86,16 @@ async def test_problems_follow_rfc_9457(client: httpx.AsyncClient, sign_in: Any)
     assert problem["type"] == "about:blank" and problem["title"] == "Not Found" and problem["status"] == 404
     assert problem["instance"].startswith("/api/v1/safe-houses/")
     assert problem["detail"] and problem["request_id"] == response.headers["x-request-id"]
+
+
+def test_every_unique_constraint_has_a_sentence_for_people() -> None:
+    """A write that loses a race past the services' checks still gets a 409 in words."""
+    names = {
+        str(item.name)
+        for table in Base.metadata.tables.values()
+        for item in [*table.constraints, *table.indexes]
+        if isinstance(item, UniqueConstraint) or (isinstance(item, Index) and item.unique)
+    }
+    # Written only by the audit chain under its lock, and by the reference loader's upserts.
+    names -= {"uq_audit_log_hash", "uq_regions_name", "uq_counties_name", "uq_municipalities_county_id_name"}
+    assert names - set(CONSTRAINT_MEANINGS) == set()

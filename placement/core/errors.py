@@ -45,10 +45,6 @@ class Conflict(DomainError):
     status = 409
 
 
-class PreconditionFailed(DomainError):
-    status = 412
-
-
 class Unprocessable(DomainError):
     status = 422
 
@@ -62,12 +58,14 @@ class TooManyRequests(DomainError):
     status = 429
 
 
-# Constraint names (from the naming convention) and what they mean to a person.
+# Constraint names (from the naming convention) and what they mean to a person, given by the
+# modules that own the tables. The services check first, for a kinder message; these answer a
+# write that lost a race past those checks.
 CONSTRAINT_MEANINGS: dict[str, str] = {}
 
 
 def explain_constraint(name: str, meaning: str) -> None:
-    """Give an integrity constraint a sentence, shown when a write breaks it."""
+    """Give an integrity constraint a sentence, shown when a write breaks it (409)."""
     CONSTRAINT_MEANINGS[name] = meaning
 
 

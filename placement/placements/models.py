@@ -22,6 +22,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from placement.core.db import Base, Timestamps, UUIDKey
+from placement.core.errors import explain_constraint
+
+explain_constraint("uq_placements_live_bed", "The bed was just held or occupied by another request.")
+explain_constraint("uq_placements_live_youth", "The youth was just given another placement.")
 
 STATUSES: Final = ("held", "active", "ended", "cancelled", "expired")
 LIVE_STATUSES: Final = ("held", "active")

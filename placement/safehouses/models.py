@@ -20,6 +20,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from placement.core.db import Base, Timestamps, UUIDKey
+from placement.core.errors import explain_constraint
+
+explain_constraint("uq_safe_houses_name", "A safe house of that name is already registered.")
+explain_constraint("uq_beds_safe_house_id_label", "The safe house already has a bed with that label.")
 
 
 class SafeHouse(UUIDKey, Timestamps, Base):

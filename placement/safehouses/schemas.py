@@ -12,14 +12,13 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from placement.core.schemas import Age, Latitude, Longitude, Name, Schema
+from placement.core.schemas import Age, Codes, Latitude, Longitude, Name, Schema
 from placement.core.vocabulary import Gender
 
 BedStatus = Literal["available", "held", "occupied", "out_of_service"]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
 Address = Annotated[str, msgspec.Meta(min_length=3, max_length=300)]
 Reason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
-Codes = Annotated[list[str], msgspec.Meta(max_length=30)]
 
 
 class SafeHouseCreate(Schema):

@@ -22,6 +22,9 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from placement.core.db import Base, Timestamps, UUIDKey
+from placement.core.errors import explain_constraint
+
+explain_constraint("uq_youth_case_reference", "This case reference is already in use.")
 
 
 class Youth(UUIDKey, Timestamps, Base):

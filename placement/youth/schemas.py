@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from placement.core.schemas import Latitude, Longitude, Schema
+from placement.core.schemas import Codes, Latitude, Longitude, Schema
 from placement.core.vocabulary import Gender
 
 YouthStatus = Literal["awaiting", "held", "placed", "exited"]
@@ -24,7 +24,6 @@ CaseReference = Annotated[
 Urgency = Annotated[int, msgspec.Meta(ge=1, le=5, description="5 is most urgent")]
 MaxDistance = Annotated[int, msgspec.Meta(ge=1, le=500)]
 SiblingGroup = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-Codes = Annotated[list[str], msgspec.Meta(max_length=30)]
 ExitReason = Annotated[str, msgspec.Meta(min_length=3, max_length=500)]
 
 

@@ -10,6 +10,9 @@ from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, LargeBina
 from sqlalchemy.orm import Mapped, mapped_column
 
 from placement.core.db import Base, Timestamps, UUIDKey
+from placement.core.errors import explain_constraint
+
+explain_constraint("uq_users_username", "That username is taken.")
 
 Role = Literal["placement_staff", "caseworker", "caregiver", "program_lead", "admin"]
 ROLES: Final[tuple[str, ...]] = ("placement_staff", "caseworker", "caregiver", "program_lead", "admin")

@@ -41,8 +41,7 @@ async def logout(
 @get("/me", opt=allow(*ROLES, entity="user"))
 async def me(session: AsyncSession, actor: audit.Actor) -> UserOut:
     """The signed-in user."""
-    assert actor.user_id is not None
-    return service.user_out(await service.get_user(session, actor.user_id))
+    return await service.me(session, actor)
 
 
 @get("/users", opt=allow("admin", entity="user"))

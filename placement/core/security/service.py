@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import msgspec
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
+from placement.core.audit import Actor
 from placement.core.errors import Conflict, NotFound, Unauthorized
 from placement.core.resources import Resources
-from placement.core.schemas import Page
+from placement.core.schemas import Page, changed_fields
 from placement.core.security import throttle
 from placement.core.security.models import User
 from placement.core.security.passwords import hash_password, verify_password
@@ -55,6 +55,13 @@ async def sign_in(
     )
 
 
+async def me(session: AsyncSession, actor: Actor) -> UserOut:
+    """The signed-in user."""
+    if actor.user_id is None:
+        raise Unauthorized("sign in first")
+    return user_out(await get_user(session, actor.user_id))
+
+
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     user = await session.get(User, user_id)
     if user is None:
@@ -89,7 +96,7 @@ async def update_user(
 ) -> UserOut:
     """Change a user; a new password, a new role or deactivation signs them out everywhere."""
     user = await get_user(session, user_id)
-    changes = {f: v for f in data.__struct_fields__ if (v := getattr(data, f)) is not msgspec.UNSET}
+    changes = changed_fields(data)
     if "password" in changes:
         user.password_hash = await hash_password(changes["password"])
     for field in ("display_name", "role", "active"):

@@ -83,6 +83,7 @@ async def test_a_token_dies_at_its_absolute_lifetime_even_when_used(
 
 async def test_a_deactivated_user_is_signed_out_at_once(client: httpx.AsyncClient, sign_in: Any) -> None:
     admin, user = await sign_in("admin"), await sign_in("caseworker")
+    assert (await client.get(f"{API}/me", headers=user.headers)).status_code == 200  # now cached
     patched = await client.patch(f"{API}/users/{user.id}", json={"active": False}, headers=admin.headers)
     assert patched.status_code == 200, patched.text
     assert (await client.get(f"{API}/me", headers=user.headers)).status_code == 401
@@ -104,6 +105,18 @@ async def test_failed_sign_ins_are_throttled_across_processes(
     assert refused.status_code == 429
     assert int(refused.headers["retry-after"]) > 0
     assert refused.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_new_role_signs_the_user_out_so_no_token_keeps_the_old_role(
+    client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    admin, staff = await sign_in("admin"), await sign_in("placement_staff")
+    assert (await client.get(f"{API}/youth", headers=staff.headers)).status_code == 200  # now cached
+    demoted = await client.patch(
+        f"{API}/users/{staff.id}", json={"role": "program_lead"}, headers=admin.headers
+    )
+    assert demoted.status_code == 200 and demoted.json()["role"] == "program_lead"
+    assert (await client.get(f"{API}/youth", headers=staff.headers)).status_code == 401
 
 
 async def test_a_sign_out_reaches_another_process_that_cached_the_token(

@@ -127,7 +127,7 @@ def _units(
     starts = np.flatnonzero(np.r_[True, kept_youth[1:] != kept_youth[:-1]])[: len(kept)]
     rows = np.split(kept, starts[1:]) if len(kept) else []
     for y, row in zip(kept_youth[starts].tolist(), rows, strict=True):
-        by_class = {int(classes.of_target[pairs.t[k]]): int(k) for k in row.tolist()}
+        by_class = dict(zip(classes.of_target[pairs.t[row]].tolist(), row.tolist(), strict=True))
         options = [[[(c, k)]] for c, k in sorted(by_class.items())]
         units.append(_Unit((y,), options, must=bool(must[y])))
     for listed in (o for o in kept_options if o):
@@ -142,7 +142,7 @@ def _units(
                     if option.in_beds
                     else ts == option.targets[0]
                 ]
-                by_class = {int(classes.of_target[pairs.t[k]]): int(k) for k in here.tolist()}
+                by_class = dict(zip(classes.of_target[pairs.t[here]].tolist(), here.tolist(), strict=True))
                 per_member.append(sorted(by_class.items()))
             options.append(per_member)
         units.append(_Unit(listed[0].members, options, must=False))
@@ -155,29 +155,34 @@ def _settle_uncontested(
     """Units none of whose choices can meet a full class take their best choice: whatever the
     others do, there is room. Repeated until no more can; returns their choices, the units left
     and the capacity left."""
-    load = np.zeros(len(capacity), dtype=np.int64)
+    # Plain lists: this loop touches a handful of classes per unit, where NumPy's per-call cost
+    # would dominate.
+    load = [0] * len(capacity)
     for unit in units:
         for option in unit.options:
             for choices in option:
-                np.add.at(load, [c for c, _ in choices], 1)
+                for c, _ in choices:
+                    load[c] += 1
+    value = w.tolist()
     fixed: dict[int, Choice] = {}
-    left = capacity.copy()
+    left = capacity.tolist()
     open_units = units
     while True:
         contested = []
         for unit in open_units:
             classes = [c for option in unit.options for choices in option for c, _ in choices]
-            if (load[classes] > left[classes]).any():
+            if any(load[c] > left[c] for c in classes):
                 contested.append(unit)
                 continue
-            best = max(unit.options, key=lambda o: sum(max(w[k] for _, k in ch) for ch in o))
+            best = max(unit.options, key=lambda o: sum(max(value[k] for _, k in ch) for ch in o))
             for member, choices in zip(unit.members, best, strict=True):
-                fixed[member] = max(choices, key=lambda ck: (w[ck[1]], -ck[0]))
-            np.add.at(load, classes, -1)
+                fixed[member] = max(choices, key=lambda ck: (value[ck[1]], -ck[0]))
+            for c in classes:
+                load[c] -= 1
             for c, _ in (fixed[m] for m in unit.members):
                 left[c] -= 1
         if len(contested) == len(open_units):
-            return fixed, contested, left
+            return fixed, contested, np.array(left, dtype=np.int64)
         open_units = contested
 
 

@@ -10,11 +10,12 @@ from datetime import datetime
 
 from arq.worker import Worker
 from litestar import Litestar, Router
+from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from placement.core import audit_routes, health
-from placement.core.errors import EXCEPTION_HANDLERS
+from placement.core.errors import EXCEPTION_HANDLERS, problem_responses
 from placement.core.http import DEPENDENCIES, request_id_middleware
 from placement.core.resources import Resources, utc_now
 from placement.core.security import routes as security_routes
@@ -66,7 +67,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             audit_routes.router,
         ],
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, health.router],
         guards=[authorize],
         dependencies=DEPENDENCIES,
@@ -84,3 +85,15 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         ),
         debug=False,
     )
+    document_problems(app)
+    return app
+
+
+def document_problems(app: Litestar) -> None:
+    """Every guarded route may answer these problems: say so in the OpenAPI document (which is
+    built on first use, after this)."""
+    common = problem_responses(400, 401, 403, 404, 409, 422, 503)
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if isinstance(handler, HTTPRouteHandler) and not handler.opt.get("public"):
+                handler.responses = {**common, **(handler.responses or {})}

@@ -7,8 +7,10 @@ from http import HTTPStatus
 from typing import Any
 
 import asyncpg
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import ExceptionHandlersMap
 from redis.exceptions import RedisError
@@ -67,6 +69,42 @@ CONSTRAINT_MEANINGS: dict[str, str] = {}
 def explain_constraint(name: str, meaning: str) -> None:
     """Give an integrity constraint a sentence, shown when a write breaks it (409)."""
     CONSTRAINT_MEANINGS[name] = meaning
+
+
+class Problem(msgspec.Struct, kw_only=True):
+    """An RFC 9457 problem document, as every error is answered (for the OpenAPI document)."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str
+    request_id: str | None = None
+
+
+PROBLEM_MEANINGS = {
+    400: "The request is malformed: not JSON, unknown fields, wrong types or values out of range",
+    401: "Not signed in, or the sign-in has expired or was revoked",
+    403: "Your role may not use this route",
+    404: "No such record, or not one you may see",
+    409: "Conflicts with the current state (e.g. the bed is already held)",
+    422: "Well-formed but refused: unknown references, rules of the domain",
+    429: "Too many attempts: wait for Retry-After seconds",
+    503: "A service this request needs is unavailable",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI entries for the problems a route may answer."""
+    return {
+        status: ResponseSpec(
+            data_container=Problem,
+            media_type=PROBLEM_MEDIA_TYPE,
+            description=PROBLEM_MEANINGS[status],
+            generate_examples=False,
+        )
+        for status in statuses
+    }
 
 
 def problem(

@@ -80,3 +80,14 @@ async def test_each_role_is_admitted_to_exactly_the_routes_that_list_it(
             assert response.status_code not in (401, 403, 500), where
         else:
             assert response.status_code == 403, where
+
+
+def test_the_openapi_document_lists_the_problems_of_every_guarded_route(app: Litestar) -> None:
+    spec = app.openapi_schema.to_schema()
+    for method, path, handler in http_routes(app):
+        if handler.opt.get("public"):
+            continue
+        documented = re.sub(r":\w+}", "}", path)
+        responses = spec["paths"][documented][method.lower()]["responses"]
+        for status in ("400", "401", "403", "404", "422"):
+            assert "application/problem+json" in responses[status]["content"], f"{method} {path} {status}"

@@ -9,6 +9,7 @@ from litestar import Request, Router, get, patch, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
+from placement.core.errors import problem_responses
 from placement.core.resources import Resources
 from placement.core.schemas import Limit, Offset, Page
 from placement.core.security import service
@@ -18,7 +19,7 @@ from placement.core.security.schemas import LoginRequest, LoginResponse, UserCre
 from placement.core.security.tokens import revoke_token
 
 
-@post("/auth/login", opt={**PUBLIC, "entity": "user"}, status_code=200)
+@post("/auth/login", opt={**PUBLIC, "entity": "user"}, status_code=200, responses=problem_responses(429, 503))
 async def login(
     data: LoginRequest, session: AsyncSession, resources: Resources, request: Request[Any, Any, Any]
 ) -> LoginResponse:

@@ -126,3 +126,14 @@ async def test_admins_read_the_trail_and_reading_it_is_recorded(
     response = await client.get(f"{API}/audit", params={"actor_id": str(admin.id)}, headers=admin.headers)
     assert response.status_code == 200
     assert (await entries_for(resources, actor_id=admin.id))[-1].action == "read_audit"
+
+
+async def test_a_flood_of_unauthenticated_requests_cannot_fill_the_trail(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    youth_id = str(uuid.uuid4())
+    for _ in range(150):
+        assert (await client.get(f"{API}/youth/{youth_id}")).status_code == 401
+    entries = await entries_for(resources, entity_id=youth_id)
+    assert len(entries) == 21  # the first 20 this minute, then the 100th
+    assert "attempt 100 this minute" in entries[-1].detail["reason"]

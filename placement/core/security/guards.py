@@ -11,6 +11,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from redis.exceptions import RedisError
 
 from placement.core import audit
 from placement.core.errors import Forbidden, Unauthorized
@@ -20,6 +21,28 @@ from placement.core.uow import unit_of_work
 
 ANONYMOUS = audit.Actor(user_id=None, name="anonymous", role=None)
 PUBLIC: dict[str, Any] = {"public": True}
+
+
+# Unauthenticated refusals from one address are all audited up to this many a minute; past it,
+# only the 100th, 1,000th, ... so a flood cannot fill the append-only log.
+ANONYMOUS_AUDIT_PER_MINUTE = 20
+
+
+def is_power_of_ten(n: int) -> bool:
+    return n >= 10 and str(n).rstrip("0") == "1"
+
+
+async def anonymous_attempt(resources: Resources, address: str) -> int | None:
+    """This address's unauthenticated requests in the current minute (None if Redis is down)."""
+    key = f"anonymous-refusals:{address}:{int(resources.clock().timestamp()) // 60}"
+    try:
+        async with resources.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, 120)
+            count, _ = await pipe.execute()
+    except RedisError:
+        return None
+    return int(count)
 
 
 def allow(*roles: str, entity: str) -> dict[str, Any]:
@@ -59,14 +82,16 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     entity_id = connection.path_params.get("id")
     request_id = connection.scope.get("state", {}).get("request_id")
     token = bearer_token(connection)
-    if token is None:
-        reason = "sign in first: send 'Authorization: Bearer <token>'"
-        await record_denial(resources, ANONYMOUS, action, entity, entity_id, 401, request_id, reason)
-        raise Unauthorized(reason)
     try:
+        if token is None:
+            raise TokenRefused("sign in first: send 'Authorization: Bearer <token>'")
         actor = await resolve_token(resources, token, resources.clock())
     except TokenRefused as refused:
-        await record_denial(resources, ANONYMOUS, action, entity, entity_id, 401, request_id, str(refused))
+        address = connection.client.host if connection.client else "unknown"
+        attempt = await anonymous_attempt(resources, address)
+        if attempt is None or attempt <= ANONYMOUS_AUDIT_PER_MINUTE or is_power_of_ten(attempt):
+            reason = str(refused) if attempt is None else f"{refused} (attempt {attempt} this minute)"
+            await record_denial(resources, ANONYMOUS, action, entity, entity_id, 401, request_id, reason)
         raise Unauthorized(str(refused)) from None
     connection.scope["user"] = actor
     if actor.role not in handler.opt.get("roles", frozenset()):

@@ -14,6 +14,7 @@ import httpx
 from litestar import Litestar
 
 from tests.core.test_route_guards import concrete, http_routes
+from tests.factories import API, make_safe_house, make_youth
 from tests.test_bad_input import admitted_user_role
 
 SEED = 9457
@@ -81,13 +82,35 @@ async def test_random_bodies_never_cause_a_server_error(
     assert len(targets) >= 8, "expected the creating and changing routes in the OpenAPI document"
     roles = {admitted_user_role(h) for _, _, h in targets if not h.opt.get("public")}
     users = {role: await sign_in(role) for role in roles}
+    ids = await real_records(client, users["placement_staff"], await sign_in("caseworker"))
     for method, path, handler in targets:
         names = fields[f"{method} {openapi_path(path)}"]
         headers = {} if handler.opt.get("public") else users[admitted_user_role(handler)].headers
         for _ in range(EXAMPLES_PER_ROUTE):
             body = {name: random_json(rng) for name in rng.sample(names, rng.randint(0, len(names)))}
-            response = await client.request(method, concrete(path), json=body, headers=headers)
+            response = await client.request(method, with_ids(path, ids), json=body, headers=headers)
             assert response.status_code < 500, f"{method} {path} {body!r}: {response.text[:300]}"
+
+
+async def real_records(client: httpx.AsyncClient, staff: Any, caseworker: Any) -> dict[str, str]:
+    """A safe house, a bed, a youth, a hold and a user, so paths reach the services' logic."""
+    house = await make_safe_house(client, staff, beds=2)
+    youth = await make_youth(client, staff, caseworker)
+    body = {"youth_id": youth["id"], "bed_id": house["bed_list"][0]["id"]}
+    held = (await client.post(f"{API}/placements", json=body, headers=staff.headers)).json()
+    return {
+        "safe-houses": house["id"],
+        "beds": house["bed_list"][1]["id"],
+        "youth": youth["id"],
+        "placements": held["id"],
+        "users": str(caseworker.id),
+    }
+
+
+def with_ids(path: str, ids: dict[str, str]) -> str:
+    """The route's path with the id of the real record of its kind."""
+    kind = path.removeprefix(f"{API}/").split("/", 1)[0]
+    return concrete(path.replace("{id:uuid}", ids[kind])) if kind in ids else concrete(path)
 
 
 async def test_random_query_strings_never_cause_a_server_error(

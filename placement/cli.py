@@ -15,7 +15,7 @@ import uvicorn
 from placement.bench.api import api_bench
 from placement.bench.match import match_bench
 from placement.core import migrate
-from placement.core.audit import verify_chain
+from placement.core.audit import anchor_holds, verify_chain
 from placement.core.embedded import embedded_servers
 from placement.core.resources import Resources
 from placement.core.security.models import ROLES
@@ -194,17 +194,28 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain; exit 1 naming the first entry that does not fit."""
+@click.option("--anchor", help="SEQ:HASH printed by an earlier verify: fail if it is gone (cut off).")
+def audit_verify(anchor: str | None) -> None:
+    """Walk the hash chain; exit 1 naming the first entry that does not fit.
+
+    Prints the chain's head (SEQ:HASH): keep it outside the database and pass it as --anchor
+    next time, so that entries removed from the end show too.
+    """
 
     async def verify(resources: Resources) -> None:
         async with resources.sessionmaker() as session:
             report = await verify_chain(session)
-        if report.intact:
-            click.echo(f"audit chain intact: {report.checked} entries")
-            return
-        click.echo(f"audit chain BROKEN at entry {report.first_bad_seq}: {report.reason}", err=True)
-        sys.exit(1)
+            try:
+                anchored = anchor is None or await anchor_holds(session, anchor)
+            except ValueError as bad:
+                raise click.BadParameter(str(bad), param_hint="--anchor") from None
+        if not report.intact:
+            click.echo(f"audit chain BROKEN at entry {report.first_bad_seq}: {report.reason}", err=True)
+            sys.exit(1)
+        if not anchored:
+            click.echo(f"audit chain BROKEN: the anchor {anchor} is not in it (entries removed?)", err=True)
+            sys.exit(1)
+        click.echo(f"audit chain intact: {report.checked} entries; head {report.head}")
 
     run(settings_from_env(), verify)
 

@@ -83,3 +83,47 @@ def test_audit_verify_passes_an_intact_chain_and_names_an_edited_entry(own_datab
     broken = runner.invoke(main, ["audit", "verify"], env=env_for(own_database))
     assert broken.exit_code == 1
     assert "BROKEN at entry 2" in broken.output
+
+
+def create_users(env: dict[str, str], count: int) -> None:
+    for n in range(count):
+        args = [
+            "users",
+            "create",
+            "--role",
+            "caseworker",
+            "--username",
+            f"cw{n}",
+            "--password",
+            "long enough pass",
+        ]
+        assert CliRunner().invoke(main, args, env=env).exit_code == 0
+
+
+def test_a_keyed_chain_verifies_only_with_its_key(own_database: Settings) -> None:
+    migrate.upgrade(own_database)
+    keyed = {**env_for(own_database), "PLACEMENT_AUDIT_KEY": "a secret kept outside the database"}
+    create_users(keyed, 2)
+    assert CliRunner().invoke(main, ["audit", "verify"], env=keyed).exit_code == 0
+    wrong_key = {**keyed, "PLACEMENT_AUDIT_KEY": "someone else's guess"}
+    forged = CliRunner().invoke(main, ["audit", "verify"], env=wrong_key)
+    assert forged.exit_code == 1 and "BROKEN at entry 1" in forged.output
+
+
+def test_an_anchor_shows_entries_cut_off_the_end(own_database: Settings) -> None:
+    migrate.upgrade(own_database)
+    env = env_for(own_database)
+    create_users(env, 3)
+    head = CliRunner().invoke(main, ["audit", "verify"], env=env).output.rsplit("head ", 1)[1].strip()
+    assert head.startswith("3:")
+    asyncio.run(
+        sql(
+            own_database,
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete;"
+            "DELETE FROM audit_log WHERE seq = 3;"
+            "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete;",
+        )
+    )
+    assert CliRunner().invoke(main, ["audit", "verify"], env=env).exit_code == 0  # a shorter chain fits
+    cut = CliRunner().invoke(main, ["audit", "verify", "--anchor", head], env=env)
+    assert cut.exit_code == 1 and "anchor" in cut.output

@@ -9,6 +9,7 @@ the refused request's transaction rolls back.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import uuid
 from dataclasses import dataclass
@@ -63,10 +64,19 @@ class Actor:
 SYSTEM = Actor(user_id=None, name="system", role=None)
 
 
-def chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    """SHA-256 of the previous hash and this entry's fields in canonical JSON."""
-    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+def chain_hash(prev_hash: str, fields: dict[str, Any], key: bytes | None = None) -> str:
+    """SHA-256 of the previous hash and this entry's fields in canonical JSON; HMAC-SHA-256 with
+    the audit key when there is one, so that someone who can write the table (its owner can
+    disable the trigger) still cannot forge a chain that verifies."""
+    message = (prev_hash + json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)).encode()
+    if key:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
+
+
+def _key(session: AsyncSession) -> bytes | None:
+    key: bytes | None = session.info.get("audit_key")
+    return key
 
 
 def _hashed_fields(entry: AuditEntry) -> dict[str, Any]:
@@ -132,7 +142,7 @@ async def write_pending(session: AsyncSession) -> None:
         seq += 1
         entry.seq = seq
         entry.prev_hash = prev
-        entry.hash = prev = chain_hash(prev, _hashed_fields(entry))
+        entry.hash = prev = chain_hash(prev, _hashed_fields(entry), _key(session))
         session.add(entry)
     await session.flush()
 
@@ -142,10 +152,23 @@ class ChainReport:
     checked: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    head: str = f"0:{GENESIS_HASH}"
+    """`seq:hash` of the last entry checked: keep it elsewhere, and a later verify with it as an
+    anchor shows whether entries were cut off the end."""
 
     @property
     def intact(self) -> bool:
         return self.first_bad_seq is None
+
+
+async def anchor_holds(session: AsyncSession, anchor: str) -> bool:
+    """True if the entry `seq:hash` (a head kept from an earlier verify) is still in the chain."""
+    seq, _, expected = anchor.partition(":")
+    if not seq.isdigit():
+        raise ValueError(f"an anchor is SEQ:HASH, not {anchor!r}")
+    if int(seq) == 0:
+        return expected == GENESIS_HASH
+    return await session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == int(seq))) == expected
 
 
 async def verify_chain(session: AsyncSession, batch: int = 5000) -> ChainReport:
@@ -158,13 +181,13 @@ async def verify_chain(session: AsyncSession, batch: int = 5000) -> ChainReport:
             )
         ).all()
         if not rows:
-            return ChainReport(checked=checked)
+            return ChainReport(checked=checked, head=f"{expected_seq - 1}:{prev_hash}")
         for entry in rows:
             if entry.seq != expected_seq:
                 return ChainReport(checked, entry.seq, f"entries {expected_seq}..{entry.seq - 1} are missing")
             if entry.prev_hash != prev_hash:
                 return ChainReport(checked, entry.seq, "its previous-hash does not match the entry before it")
-            if chain_hash(prev_hash, _hashed_fields(entry)) != entry.hash:
+            if chain_hash(prev_hash, _hashed_fields(entry), _key(session)) != entry.hash:
                 return ChainReport(checked, entry.seq, "its content does not match its hash (edited)")
             prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
         session.expunge_all()

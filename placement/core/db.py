@@ -49,8 +49,11 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
-def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+def create_sessionmaker(
+    engine: AsyncEngine, audit_key: bytes | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose `info` carries the audit key (for the hash chain)."""
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True, info={"audit_key": audit_key})
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:

@@ -32,7 +32,10 @@ class Resources:
     async def open(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> Resources:
         engine = create_engine(settings)
         redis = await create_job_pool(settings)
-        return cls(settings, engine, create_sessionmaker(engine), redis, clock)
+        sessionmaker = create_sessionmaker(
+            engine, settings.audit_key.encode() if settings.audit_key else None
+        )
+        return cls(settings, engine, sessionmaker, redis, clock)
 
     async def close(self) -> None:
         await self.redis.aclose()

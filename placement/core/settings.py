@@ -47,6 +47,10 @@ class Settings:
     hold_hours: int = 24
     hold_max_hours: int = 168
     db_pool_size: int = 10
+    # A secret that keys the audit chain (HMAC-SHA-256). Without it the chain is plain SHA-256:
+    # edits still show, but someone able to rewrite the table could recompute every hash.
+    # Set it before the first entry is written; changing it later breaks verification.
+    audit_key: str | None = None
     # Run the arq worker inside the API process (the embedded, one-process mode).
     run_worker_inline: bool = False
     # Database statements logged (debugging only).
@@ -74,6 +78,7 @@ class Settings:
             hold_max_hours=number("HOLD_MAX_HOURS", defaults.hold_max_hours),
             db_pool_size=number("DB_POOL_SIZE", defaults.db_pool_size),
             echo_sql=env.get(ENV_PREFIX + "ECHO_SQL", "") == "1",
+            audit_key=env.get(ENV_PREFIX + "AUDIT_KEY") or None,
         )
 
     def with_servers(self, database_url: str, redis_url: str) -> Settings:

@@ -264,8 +264,9 @@ def test_no_secret_is_written_into_the_file(services: dict[str, Service]) -> Non
 
 
 def test_app_services_reach_the_stacks_postgres_and_redis(services: dict[str, Service]) -> None:
-    variables = {"POSTGRES_USER": "u-probe", "POSTGRES_PASSWORD": "p-probe", "POSTGRES_DB": "d-probe"}
-    for values in ({"POSTGRES_PASSWORD": "p-probe"}, variables):
+    required = {"POSTGRES_PASSWORD": "p-probe", "PLACEMENT_AUDIT_KEY": "k-probe"}
+    variables = {**required, "POSTGRES_USER": "u-probe", "POSTGRES_DB": "d-probe"}
+    for values in (required, variables):
         postgres = {k: interpolate(v, values) for k, v in environment(services["postgres"]).items()}
         for name in APP_SERVICES:
             env = {k: interpolate(v, values) for k, v in environment(services[name]).items()}
@@ -283,14 +284,24 @@ def test_postgres_password_is_required_from_the_environment(services: dict[str, 
     for name in ("postgres", *APP_SERVICES):
         with pytest.raises(KeyError, match="POSTGRES_PASSWORD"):
             for value in environment(services[name]).values():
-                interpolate(value, {})
+                interpolate(value, {"PLACEMENT_AUDIT_KEY": "k"})
+
+
+def test_the_audit_key_is_required_from_the_environment(services: dict[str, Service]) -> None:
+    for name in APP_SERVICES:
+        with pytest.raises(KeyError, match="PLACEMENT_AUDIT_KEY"):
+            for value in environment(services[name]).values():
+                interpolate(value, {"POSTGRES_PASSWORD": "p"})
 
 
 def test_environment_defaults_are_the_service_defaults(services: dict[str, Service]) -> None:
     for name in APP_SERVICES:
-        env = {k: interpolate(v, {"POSTGRES_PASSWORD": "p"}) for k, v in environment(services[name]).items()}
+        required = {"POSTGRES_PASSWORD": "p", "PLACEMENT_AUDIT_KEY": "k"}
+        env = {k: interpolate(v, required) for k, v in environment(services[name]).items()}
         settings = Settings.from_env(env)
-        expected = replace(Settings(), database_url=settings.database_url, redis_url=settings.redis_url)
+        expected = replace(
+            Settings(), database_url=settings.database_url, redis_url=settings.redis_url, audit_key="k"
+        )
         assert settings == expected, f"{name}: a compose default differs from the Settings default"
 
 

@@ -7,7 +7,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.audit import Actor
@@ -98,23 +98,21 @@ async def _check_and_touch(resources: Resources, token_hash: bytes, now: datetim
 
 async def revoke_token(session: AsyncSession, resources: Resources, token: str, now: datetime) -> None:
     token_hash = digest(token)
-    await session.execute(
-        update(AccessToken)
-        .where(AccessToken.token_hash == token_hash, AccessToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    subject = token_subject(token_hash)
-    after_commit(session, lambda: announce_revocation(resources.tokens, resources.redis, subject))
+    await _revoke(session, resources, AccessToken.token_hash == token_hash, token_subject(token_hash), now)
 
 
 async def revoke_all_for(
     session: AsyncSession, resources: Resources, user_id: uuid.UUID, now: datetime
 ) -> None:
     """Sign a user out everywhere (after a password or role change, or deactivation)."""
+    await _revoke(session, resources, AccessToken.user_id == user_id, user_subject(user_id), now)
+
+
+async def _revoke(
+    session: AsyncSession, resources: Resources, which: ColumnElement[bool], subject: str, now: datetime
+) -> None:
+    """Revoke the live tokens `which` selects; evict them from every process's cache on commit."""
     await session.execute(
-        update(AccessToken)
-        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
-        .values(revoked_at=now)
+        update(AccessToken).where(which, AccessToken.revoked_at.is_(None)).values(revoked_at=now)
     )
-    subject = user_subject(user_id)
     after_commit(session, lambda: announce_revocation(resources.tokens, resources.redis, subject))

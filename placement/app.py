@@ -46,14 +46,9 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         try:
             yield
         finally:
+            await stop_background(revocations, worker_task)
             if worker_task is not None:
                 await worker.close()
-                worker_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker_task
-            revocations.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await revocations
             await resources.close()
 
     api = Router(
@@ -87,6 +82,14 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
     )
     document_problems(app)
     return app
+
+
+async def stop_background(*tasks: asyncio.Task[object] | None) -> None:
+    """Cancel the app's background tasks and wait until each has stopped."""
+    running = [task for task in tasks if task is not None]
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
 
 
 def document_problems(app: Litestar) -> None:

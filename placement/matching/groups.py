@@ -79,12 +79,16 @@ def group_options(
         if not targets.is_bed[t]
     ]
     beds_by_site: dict[int, set[int]] = defaultdict(set)
+    sites_of_member = []
     for scores in member_scores:
-        for t in scores:
-            if targets.is_bed[t]:
-                beds_by_site[int(targets.site[t])].add(t)
-    for site, beds in sorted(beds_by_site.items()):
-        found = best_bed_assignment(member_scores, sorted(beds))
+        feasible = np.fromiter(scores, dtype=np.int64, count=len(scores))
+        beds = feasible[targets.is_bed[feasible]]
+        sites = targets.site[beds].tolist()
+        for t, site in zip(beds.tolist(), sites, strict=True):
+            beds_by_site[site].add(t)
+        sites_of_member.append(set(sites))
+    for site in sorted(set.intersection(*sites_of_member)):
+        found = best_bed_assignment(member_scores, sorted(beds_by_site[site]))
         if found is not None:
             options.append(GroupOption(group, site, tuple(members), found[1], found[0], True))
     options.sort(key=lambda o: (-o.score, o.site))

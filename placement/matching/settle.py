@@ -3,10 +3,11 @@
 Target prices ``v`` bound every solution: ``L(v) = sum_y u_y + sum_g u_g + sum_t c_t v_t``,
 where ``u`` is each youth's (each group's) best priced value. A choice priced ``s`` below its
 youth's best costs any solution ``s`` of that bound, so a solution better than the plan can only
-use choices with ``s <= L(v) - plan`` (reduced-cost fixing). When the plan is close to the bound
-that leaves few choices; CP-SAT solves the problem restricted to them, and its bound there (or
-the plan, if higher) is a proven bound on the whole problem. Beds of one safe house that every
-youth sees alike are merged into one slot class, which removes the symmetry between them.
+use choices with ``s <= L(v) - plan``, at every price vector met (reduced-cost fixing). When the
+plan is close to the bounds that leaves few choices; CP-SAT solves the problem restricted to
+them, and its bound there (or the plan, if higher) is a proven bound on the whole problem. Beds
+of one safe house that every youth sees alike are merged into one slot class, which removes the
+symmetry between them.
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ class Lagrangian:
     group_priced: list[list[int]]
     """Per group and option: an upper bound on the option's priced value."""
 
+    @property
+    def base(self) -> int:
+        """The bound without the groups' part: the individual youth's and the capacity's."""
+        return self.bound - sum(self.group_best)
+
 
 def lagrangian(
     problem: Problem,
@@ -58,8 +64,9 @@ def lagrangian(
     prices: Ints,
 ) -> Lagrangian:
     charges = SitePrices(problem.targets, prices)
+    worth_of = worth.tolist()
     priced = [
-        [int(worth[list(o.members)].sum()) + o.score - charges.charge(o) for o in listed]
+        [sum(worth_of[m] for m in o.members) + o.score - charges.charge(o) for o in listed]
         for listed in options
     ]
     best = [max([0, *values]) for values in priced]
@@ -248,36 +255,37 @@ def _solve_contested(
 def settle(
     problem: Problem,
     w: Ints,
-    worth: Ints,
     individual: Bools,
     options: Sequence[Sequence[GroupOption]],
     plan: Plan,
     bound: int,
-    price_vectors: Sequence[Ints],
+    cuts: Sequence[Lagrangian],
     effort: float,
     seconds: float,
 ) -> tuple[Plan, int]:
     """The best plan and bound after solving the restricted problem; the plan unchanged if the
     restricted problem is too large for the time."""
-    tightest = min(
-        (lagrangian(problem, w, worth, individual, options, v) for v in price_vectors),
-        key=lambda lg: lg.bound,
-    )
-    bound = min(bound, tightest.bound)
-    slack = bound - plan.value
-    if slack <= 0:
+    if bound <= plan.value:
         return plan, bound
     pairs = problem.pairs
-    lost = tightest.surplus[pairs.y] - (w - tightest.prices[pairs.t])
-    kept = np.flatnonzero(individual[pairs.y] & (lost <= slack))
+    kept_pairs = individual[pairs.y].copy()
+    kept_flags = [[True] * len(listed) for listed in options]
+    must = np.zeros(len(individual), dtype=np.bool_)
+    for cut in cuts:
+        slack = cut.bound - plan.value
+        kept_pairs &= cut.surplus[pairs.y] - (w - cut.prices[pairs.t]) <= slack
+        must |= cut.surplus > slack
+        for flags, priced, best in zip(kept_flags, cut.group_priced, cut.group_best, strict=True):
+            flags[:] = [f and best - value <= slack for f, value in zip(flags, priced, strict=True)]
+    kept = np.flatnonzero(kept_pairs)
     kept_options = [
-        [o for o, value in zip(listed, priced, strict=True) if best - value <= slack]
-        for listed, priced, best in zip(options, tightest.group_priced, tightest.group_best, strict=True)
+        [o for o, keep in zip(listed, flags, strict=True) if keep]
+        for listed, flags in zip(options, kept_flags, strict=True)
     ]
     if len(kept) + sum(len(o) for o in kept_options) > MAX_KEPT:
         return plan, bound
     classes = slot_classes(pairs, problem.targets)
-    units = _units(problem, classes, kept, kept_options, tightest.surplus > slack)
+    units = _units(problem, classes, kept, kept_options, must)
     fixed, contested, left = _settle_uncontested(units, classes.capacity, w)
     if sum(len(o) for unit in contested for o in unit.options) > MAX_CHOICES:
         return plan, bound

@@ -1,11 +1,13 @@
-"""CP-SAT settles where sibling groups go.
+"""CP-SAT settles where sibling groups go, the other youth summed up by Benders cuts.
 
-Each group takes one of its sites or none. What a site costs the other youth is read from
-target prices of the flow that places them: a slot a waiting youth would pay ``v`` for costs a
-group ``v``. Groups compete with each other directly, through the free slots of each site. The
-model holds only the groups, so CP-SAT settles it exactly, and its optimum, added to the
-individual youth's best priced values and the prices of all capacity, is a proven bound on the
-whole problem (a Lagrangian relaxation of capacity that keeps the groups' own constraints).
+Each group takes one of its sites or none; groups compete with each other directly, through the
+free slots of each site. Placing everyone else around a choice of sites is a transportation
+problem whose value, as a function of the slots the groups leave, is concave: any target prices
+``v`` bound it by ``sum_y u_y(v) + sum_t c_t v_t``, with equality at the choice whose flow gave
+``v``. So each price vector is a *cut*: the plan is worth at most ``base + sum_o priced_o z_o``,
+where ``priced_o`` is option ``o``'s value minus the prices of the slots it takes. The model
+holds only the groups and the cuts, so CP-SAT settles it exactly; its optimum bounds the whole
+problem, and it meets the best plan once the cuts are tight where it matters.
 """
 
 from __future__ import annotations
@@ -18,54 +20,63 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from placement.matching.arrays import Ints
-from placement.matching.groups import GroupOption, SitePrices
+from placement.matching.groups import GroupOption
 
 
 @dataclass(frozen=True, slots=True)
-class SiteChoice:
-    sites: list[GroupOption | None]
-    """Per group: its site, or None."""
+class Proposal:
+    sites: list[GroupOption | None] | None
+    """Per group: its site, or None; None if no choice of sites can beat the floor."""
     bound: int
-    """No choice of sites is worth more at these prices."""
+    """No plan is worth more (the floor itself when nothing beats it)."""
+    effort: float
+    """CP-SAT's deterministic time spent."""
 
 
-def choose_sites(
-    options: Sequence[Sequence[GroupOption]],
-    worth: Ints,
-    charges: SitePrices,
-    room: Ints,
-    effort: float,
-) -> SiteChoice:
-    """The sites that maximise the groups' priced value within each site's free slots."""
-    model = cp_model.CpModel()
-    load: dict[int, list[tuple[cp_model.IntVar, int]]] = defaultdict(list)
-    objective: list[tuple[cp_model.IntVar, int]] = []
-    rows: list[list[tuple[GroupOption, cp_model.IntVar]]] = []
-    for g, listed in enumerate(options):
-        row = []
-        base = int(worth[list(listed[0].members)].sum()) if listed else 0
-        for j, option in enumerate(listed):
-            value = base + option.score - charges.charge(option)
-            if value <= 0:
-                continue
-            z = model.new_bool_var(f"g{g}o{j}")
-            load[option.site].append((z, len(option.members)))
-            objective.append((z, value))
-            row.append((option, z))
-        model.add_at_most_one(z for _, z in row)
-        rows.append(row)
-    for site, terms in sorted(load.items()):
-        if sum(n for _, n in terms) > room[site]:
-            model.add(sum(n * z for z, n in terms) <= int(room[site]))
-    model.maximize(sum(value * z for z, value in objective))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_deterministic_time = effort
-    solver.parameters.max_time_in_seconds = 10 * effort
-    status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        raise RuntimeError(f"CP-SAT found no site choice: {solver.status_name(status)}")
-    return SiteChoice(
-        sites=[next((o for o, z in row if solver.boolean_value(z)), None) for row in rows],
-        bound=math.ceil(solver.best_objective_bound) if objective else 0,
-    )
+class SiteMaster:
+    """The groups' site choice, the rest of the problem bounded by cuts."""
+
+    def __init__(self, options: Sequence[Sequence[GroupOption]], room: Ints, ceiling: int) -> None:
+        self.model = cp_model.CpModel()
+        self.options = options
+        self.chosen = [[self.model.new_bool_var("") for _ in listed] for listed in options]
+        load: dict[int, list[tuple[cp_model.IntVar, int]]] = defaultdict(list)
+        for listed, row in zip(options, self.chosen, strict=True):
+            self.model.add_at_most_one(row)
+            for option, z in zip(listed, row, strict=True):
+                load[option.site].append((z, len(option.members)))
+        for site, terms in sorted(load.items()):
+            if sum(n for _, n in terms) > room[site]:
+                self.model.add(sum(n * z for z, n in terms) <= int(room[site]))
+        self.value = self.model.new_int_var(0, ceiling, "value")
+        self.model.maximize(self.value)
+
+    def cut(self, base: int, priced: Sequence[Sequence[int]]) -> None:
+        """The plan is worth at most ``base`` plus the priced values of the options taken."""
+        terms = [
+            p * z
+            for row, values in zip(self.chosen, priced, strict=True)
+            for z, p in zip(row, values, strict=True)
+        ]
+        self.model.add(self.value <= base + sum(terms))
+
+    def propose(self, floor: int, effort: float, seconds: float) -> Proposal:
+        """The sites that the cuts value most, among those valued above ``floor`` (which stays:
+        floors only rise, with the best plan)."""
+        self.model.add(self.value >= floor + 1)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.linearization_level = 2
+        solver.parameters.max_deterministic_time = effort
+        solver.parameters.max_time_in_seconds = max(0.05, seconds)
+        status = solver.solve(self.model)
+        spent = solver.response_proto.deterministic_time
+        if status == cp_model.INFEASIBLE:
+            return Proposal(None, floor, spent)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return Proposal(None, math.ceil(solver.best_objective_bound), spent)
+        sites = [
+            next((o for o, z in zip(listed, row, strict=True) if solver.boolean_value(z)), None)
+            for listed, row in zip(self.options, self.chosen, strict=True)
+        ]
+        return Proposal(sites, math.ceil(solver.best_objective_bound), spent)

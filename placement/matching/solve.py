@@ -5,14 +5,14 @@
    score, so more weighted placements always win and score only decides between equals.
 2. The youth without siblings here are placed by min-cost flow over a pruned set of pairs,
    pricing pruned pairs back in (``flow``): exact for them, and it yields target prices.
-3. Sibling groups: CP-SAT chooses one site per group, or none, at those prices
-   (``siblings``); the flow places everyone else around the chosen sites, and its new prices
-   drive a second choice. The better plan wins.
-4. Bound: for each price vector, the individual youth's best priced values, the groups' best
-   priced choice (CP-SAT's bound) and the prices of all capacity add up to a proven upper bound
-   (a Lagrangian relaxation of capacity); the gap is measured against the least of them.
-5. Settle (``settle``): CP-SAT on the choices that could still beat the plan, which proves it
-   optimal or improves it, when few enough remain.
+3. Sibling groups, by Benders decomposition (``siblings``): CP-SAT chooses one site per group,
+   or none, valuing everyone else by cuts, one per price vector met (the individual youth's best
+   priced values plus the prices of all capacity: a Lagrangian relaxation of capacity, exact at
+   the sites whose flow gave the prices). The flow places everyone else around the chosen sites
+   and its prices make the next cut, until CP-SAT finds no sites that could beat the best plan:
+   then that plan is optimal. CP-SAT's bound is the proven bound.
+4. Settle (``settle``): when the budget ran out first, CP-SAT on the choices that could still
+   beat the plan, which proves it optimal or improves it, when few enough remain.
 """
 
 from __future__ import annotations
@@ -25,25 +25,21 @@ import numpy as np
 
 from placement.matching.arrays import Bools, Int32s, Ints
 from placement.matching.explain import no_matches
-from placement.matching.flow import FlowSolution, best_surplus, relaxed_solution
-from placement.matching.groups import (
-    GroupOption,
-    SitePrices,
-    group_options,
-    members_of,
-    seat,
-    site_room,
-)
+from placement.matching.flow import FlowSolution, relaxed_solution, tight_arcs
+from placement.matching.groups import GroupOption, group_options, members_of, seat, site_room
 from placement.matching.problem import PairTable, Problem
 from placement.matching.schema import Batch
 from placement.matching.score import assignments
-from placement.matching.settle import Plan, settle
-from placement.matching.siblings import choose_sites
+from placement.matching.settle import Lagrangian, Plan, lagrangian, settle
+from placement.matching.siblings import SiteMaster
 
 ALL_PAIRS_UP_TO = 250_000
 TARGETS_PER_YOUTH = 16
 EXTRA_YOUTH_PER_TARGET = 5
-GROUP_ROUNDS = 2
+GROUP_ROUNDS = 40
+FLOW_ARCS_PER_EFFORT = 200_000
+"""Arcs a min-cost flow gets through in about one unit of CP-SAT's deterministic time: how the
+site rounds charge their flows to ``effort``."""
 DEFAULT_EFFORT = 1.0
 DEFAULT_SECONDS = 4.0
 
@@ -105,16 +101,17 @@ def solve_batch(
     if youth.group_ids:
         members = members_of(youth.group, len(youth.group_ids))
         options = [group_options(g, m, pairs, targets) for g, m in enumerate(members)]
-        plan, bound, price_vectors = _place_groups(problem, v, individual, options, flow, effort)
+        plan, bound, cuts = _place_groups(
+            problem, v, individual, options, flow, effort, seconds - (time.perf_counter() - started)
+        )
         plan, bound = settle(
             problem,
             v.w,
-            v.worth,
             individual,
             options,
             plan,
             bound,
-            price_vectors,
+            cuts,
             effort,
             seconds - (time.perf_counter() - started),
         )
@@ -154,37 +151,54 @@ def _place_groups(
     options: Sequence[Sequence[GroupOption]],
     flow: FlowSolution,
     effort: float,
-) -> tuple[Plan, int, list[Ints]]:
-    """Alternate site choice at the current prices and flow around the chosen sites: the best
-    plan, the least bound, and the prices met on the way."""
+    seconds: float,
+) -> tuple[Plan, int, list[Lagrangian]]:
+    """Benders: the master proposes sites for the groups, the flow places everyone else around
+    them, and its prices cut the master, until the master finds no sites that could beat the
+    best plan. The best plan, the least bound, and the cuts."""
+    started = time.perf_counter()
     pairs, targets = problem.pairs, problem.targets
     capacity = targets.capacity
-    room = site_room(targets, capacity)
-    best: Plan | None = None
-    bound: int | None = None
+    cuts = [
+        lagrangian(problem, v.w, v.worth, individual, options, prices)
+        for prices in (flow.prices, flow.high_prices)
+    ]
+    bound = min(cut.bound for cut in cuts)
+    master = SiteMaster(options, site_room(targets, capacity), bound)
+    for cut in cuts:
+        master.cut(cut.base, cut.group_priced)
+    best = Plan(flow.assigned, flow.value)
     tried: list[list[GroupOption | None]] = []
-    price_vectors: list[Ints] = []
-    for round_ in range(GROUP_ROUNDS + 1):
-        for prices in (flow.prices, flow.high_prices):
-            choice = choose_sites(options, v.worth, SitePrices(targets, prices), room, effort / GROUP_ROUNDS)
-            surplus = best_surplus(pairs, v.w, prices)
-            priced = int(surplus[individual].sum()) + int((capacity.astype(np.int64) * prices).sum())
-            bound = min(priced + choice.bound, priced + choice.bound if bound is None else bound)
-            price_vectors.append(prices)
-        sites = seat(choice.sites, pairs, targets)
-        if round_ == GROUP_ROUNDS or sites in tried:
+    arcs, spent = np.zeros(len(pairs), dtype=np.bool_), 0.0
+    for _ in range(GROUP_ROUNDS):
+        proposal = master.propose(best.value, effort - spent, seconds - (time.perf_counter() - started))
+        spent += proposal.effort
+        bound = min(bound, proposal.bound)
+        sites = None if proposal.sites is None else seat(proposal.sites, pairs, targets)
+        if sites is None or sites in tried:
             break
         tried.append(sites)
-        left = capacity.copy()
-        assigned_sites = np.full(len(individual), -1, dtype=np.int32)
-        for site in (s for s in sites if s is not None):
-            np.subtract.at(left, list(site.targets), 1)
-            assigned_sites[list(site.members)] = site.targets
-        flow = relaxed_solution(pairs, v.w, individual, left, flow.arcs)
+        left, assigned_sites = _seated(sites, capacity, len(individual))
+        start = arcs | tight_arcs(pairs, v.w, individual, flow.prices)
+        flow = relaxed_solution(pairs, v.w, individual, left, start, tolerance=0.0)
+        arcs, spent = flow.arcs, spent + flow.work / FLOW_ARCS_PER_EFFORT
         value = flow.value + sum(
             int(v.worth[list(s.members)].sum()) + s.score for s in sites if s is not None
         )
-        if best is None or value > best.value:
+        if value > best.value:
             best = Plan(np.where(individual, flow.assigned, assigned_sites), value)
-    assert best is not None and bound is not None
-    return best, bound, price_vectors
+        cuts.append(lagrangian(problem, v.w, v.worth, individual, options, flow.prices))
+        master.cut(cuts[-1].base, cuts[-1].group_priced)
+        if spent >= effort or time.perf_counter() - started >= seconds:
+            break
+    return best, bound, cuts
+
+
+def _seated(sites: Sequence[GroupOption | None], capacity: Int32s, n_youth: int) -> tuple[Int32s, Int32s]:
+    """The capacity the seated groups leave, and the target of each of their members (else -1)."""
+    left = capacity.copy()
+    assigned = np.full(n_youth, -1, dtype=np.int32)
+    for site in (s for s in sites if s is not None):
+        np.subtract.at(left, list(site.targets), 1)
+        assigned[list(site.members)] = site.targets
+    return left, assigned

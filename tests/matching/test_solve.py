@@ -169,7 +169,7 @@ def test_generated_instances_are_solved_feasibly_and_beat_greedy() -> None:
         greedy = batch_result(problem, values(problem), greedy_by_urgency(problem), 0, 0.0)
         check_feasible(instance, msgspec.structs.replace(greedy, bound=greedy.objective))
         assert batch.objective >= greedy.objective
-        assert batch.gap < 0.005
+        assert batch.status == "optimal"
 
 
 def test_sibling_group_is_placed_together_or_not_at_all() -> None:

@@ -32,7 +32,7 @@ def solve_instance(
     if mode == "rank" or (mode == "auto" and one_unit):
         targets = compile_targets(instance.targets, instance.reference_date)
         return rank(instance.youth, targets, instance.weights, limit=limit, banded=banded)
-    return solve_batch(problem_of(instance), effort=effort, seconds=seconds)
+    return solve_batch(problem_of(instance), effort=effort, seconds=seconds, banded=banded)
 
 
 def _read(path: Path) -> Instance:
@@ -85,9 +85,12 @@ def solve_command(
     seconds: float,
 ) -> None:
     """Solve INSTANCE.json: ranked proposals, or a joint assignment with its bound."""
-    result = solve_instance(
-        _read(instance), mode=mode, limit=limit, banded=banded, effort=effort, seconds=seconds
-    )
+    try:
+        result = solve_instance(
+            _read(instance), mode=mode, limit=limit, banded=banded, effort=effort, seconds=seconds
+        )
+    except ValueError as wrong:  # e.g. --mode rank on several youth
+        raise click.UsageError(str(wrong)) from None
     if out is None:
         click.echo(encode(result).decode(), nl=False)
     else:

@@ -141,5 +141,7 @@ def why_not(
         terms=breakdowns(terms)[0],
         rank=rank + 1,
         feasible_count=len(ranked),
-        beaten_by=tuple(assignments(youth, targets, np.full(len(above), y, np.int32), above, weights)),
+        beaten_by=tuple(
+            assignments(youth, targets, np.full(len(above), y, np.int32), above, weights, banded=banded)
+        ),
     )

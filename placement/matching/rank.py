@@ -46,7 +46,7 @@ def _rank_youth(
     ok = feasible(PairBlock(youth, targets, 0, 1))[0]
     ranked, _ = ranked_feasible(youth, targets, 0, np.nonzero(ok)[0].astype(np.int32), weights)
     top = ranked[:limit]
-    placed = assignments(youth, targets, np.zeros(len(top), np.int32), top, weights)
+    placed = assignments(youth, targets, np.zeros(len(top), np.int32), top, weights, banded=banded)
     return Ranking(
         youth_ids=(youth.youth[0].id,),
         proposals=tuple(
@@ -71,7 +71,12 @@ def _rank_group(
     proposals = []
     for i, option in enumerate(options):
         placed = assignments(
-            youth, targets, np.array(members, np.int32), np.array(option.targets, np.int32), weights
+            youth,
+            targets,
+            np.array(members, np.int32),
+            np.array(option.targets, np.int32),
+            weights,
+            banded=banded,
         )
         proposals.append(
             Proposal(

@@ -145,7 +145,8 @@ class Assignment(Record, frozen=True, kw_only=True):
     target_id: str
     score: int
     terms: ScoreTerms
-    distance_km: float
+    distance_km: float | None
+    """Exact distance; None for the roles that see only the band."""
     distance_band: str
 
 

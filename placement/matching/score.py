@@ -57,9 +57,10 @@ def breakdowns(terms: dict[str, Int32s]) -> list[ScoreTerms]:
 
 
 def assignments(
-    youth: YouthArrays, targets: TargetArrays, ys: Int32s, ts: Int32s, weights: Weights
+    youth: YouthArrays, targets: TargetArrays, ys: Int32s, ts: Int32s, weights: Weights, *, banded: bool
 ) -> list[Assignment]:
-    """The pairs as result records: score, breakdown and distance (exact and banded)."""
+    """The pairs as result records: score, breakdown and distance (the band always; the exact
+    distance only when not ``banded``)."""
     terms = score_terms(youth, targets, ys, ts, weights)
     km = pair_distance_km(youth, targets, ys, ts).tolist()
     return [
@@ -68,7 +69,7 @@ def assignments(
             target_id=targets.targets[t].id,
             score=parts.total,
             terms=parts,
-            distance_km=round(d, 1),
+            distance_km=None if banded else round(d, 1),
             distance_band=distance_band(d),
         )
         for y, t, parts, d in zip(ys.tolist(), ts.tolist(), breakdowns(terms), km, strict=True)

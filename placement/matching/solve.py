@@ -86,7 +86,11 @@ def prune(pairs: PairTable, w: Ints, capacity: Int32s) -> Bools:
 
 
 def solve_batch(
-    problem: Problem, *, effort: float = DEFAULT_EFFORT, seconds: float = DEFAULT_SECONDS
+    problem: Problem,
+    *,
+    effort: float = DEFAULT_EFFORT,
+    seconds: float = DEFAULT_SECONDS,
+    banded: bool = False,
 ) -> Batch:
     """Joint assignment of every youth of the problem. ``effort`` is CP-SAT's deterministic time
     budget (roughly seconds), which keeps answers reproducible on any machine; ``seconds`` caps
@@ -115,14 +119,16 @@ def solve_batch(
             effort,
             seconds - (time.perf_counter() - started),
         )
-    return batch_result(problem, v, plan.assigned, bound, time.perf_counter() - started)
+    return batch_result(problem, v, plan.assigned, bound, time.perf_counter() - started, banded=banded)
 
 
-def batch_result(problem: Problem, v: Values, assigned: Int32s, bound: int, seconds: float) -> Batch:
+def batch_result(
+    problem: Problem, v: Values, assigned: Int32s, bound: int, seconds: float, *, banded: bool = False
+) -> Batch:
     """The result record of an assignment (target per youth, or -1) and its bound."""
     youth, targets = problem.youth, problem.targets
     ys = np.flatnonzero(assigned >= 0).astype(np.int32)
-    placed = assignments(youth, targets, ys, assigned[ys], problem.weights)
+    placed = assignments(youth, targets, ys, assigned[ys], problem.weights, banded=banded)
     priority = int(v.worth[ys].sum()) // v.scale
     score = sum(a.score for a in placed)
     objective = priority * v.scale + score
@@ -139,7 +145,7 @@ def batch_result(problem: Problem, v: Values, assigned: Int32s, bound: int, seco
         gap=(bound - objective) / bound if bound > 0 else 0.0,
         assignments=tuple(placed),
         unplaced=tuple(youth.youth[y].id for y in unplaced.tolist()),
-        no_match=tuple(no_matches(youth, targets, hopeless.astype(np.int32), problem.weights)),
+        no_match=tuple(no_matches(youth, targets, hopeless.astype(np.int32), problem.weights, banded=banded)),
         seconds=round(seconds, 3),
     )
 

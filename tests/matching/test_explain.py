@@ -3,11 +3,18 @@ fails at least one, and why-not names it."""
 
 from __future__ import annotations
 
-import numpy as np
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import placement.matching
 from placement.matching.arrays import compile_targets, compile_youth
+from placement.matching.cli import match_group
 from placement.matching.explain import no_match, rule_failures, why_not
 from placement.matching.problem import problem_of
 from placement.matching.rank import rank
@@ -85,9 +92,39 @@ def test_no_match_counts_rules_and_lists_near_misses() -> None:
     assert sorted(m.target_id for m in answer.near_misses) == ["a", "c"]
 
 
-def test_banded_distances_in_proposals() -> None:
+def test_proposals_carry_the_band_and_the_exact_distance_only_when_not_banded() -> None:
     instance: Instance = make_instance([make_youth()], [make_target()])
     targets = compile_targets(instance.targets, instance.reference_date)
     (proposal,) = rank(instance.youth, targets, Weights()).proposals
     assert proposal.assignments[0].distance_band == "5-10 km"
-    assert np.isclose(proposal.assignments[0].distance_km, 5.0)
+    assert proposal.assignments[0].distance_km == pytest.approx(5.0, abs=0.05)
+    (banded,) = rank(instance.youth, targets, Weights(), banded=True).proposals
+    assert banded.assignments[0].distance_band == "5-10 km"
+    assert banded.assignments[0].distance_km is None
+
+
+def test_banded_output_of_every_command_holds_no_exact_distance(tmp_path: Path) -> None:
+    """solve (rank and batch) and why-not, with --banded: no number of kilometres anywhere."""
+    example = Path(placement.matching.__file__).parent / "examples" / "small.json"
+    runner = CliRunner()
+    outputs = [runner.invoke(match_group, ["solve", str(example), "--banded"]).output]
+    refused = runner.invoke(match_group, ["solve", str(example), "--mode", "rank"])
+    assert refused.exit_code == 2 and "one youth" in refused.output
+    data = json.loads(example.read_text())
+    for youth in data["youth"][:2]:
+        for target in data["targets"][:4]:
+            args = [
+                "why-not",
+                str(example),
+                "--youth",
+                youth["id"],
+                "--target",
+                target["id"],
+                "--banded",
+                "--json",
+            ]
+            outputs.append(runner.invoke(match_group, args).output)
+    for output in outputs:
+        assert output.strip()
+        assert not re.search(r"\d+\.\d+ km", output), output[:500]
+        assert not re.search(r'"distance_km":\s*[0-9]', output), output[:500]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from placement.matching.arrays import Bools, Int32s, TargetArrays, YouthArrays
+from placement.matching.groups import group_options
+from placement.matching.problem import feasible_pairs
 from placement.matching.rules import RULES, Pair, PairBlock, failures
 from placement.matching.schema import NearMiss, NoMatch, RuleCount, RuleFailure, WhyNot
 from placement.matching.score import assignments, breakdowns, score_terms, score_total
@@ -101,6 +103,40 @@ def no_matches(
     return found
 
 
+def siblings_apart(
+    youth: YouthArrays, targets: TargetArrays, weights: Weights, y: int, t: int
+) -> RuleFailure | None:
+    """Why a youth's sibling group cannot stay together where the youth alone would fit, if so.
+
+    A sibling group is placed together or not at all, so a target the youth fits is still ruled
+    out when a sibling does not fit there (a household), or when the safe house has no bed for
+    every member.
+    """
+    group = int(youth.group[y])
+    if group < 0:
+        return None
+    members = np.flatnonzero(youth.group == group).tolist()
+    sites = {
+        option.site
+        for option in group_options(group, members, feasible_pairs(youth, targets, weights), targets)
+    }
+    if int(targets.site[t]) in sites:
+        return None
+    names = ", ".join(youth.youth[m].id for m in members)
+    blocking = [
+        f"{youth.youth[m].id} fails {RULES[int(r)].name}"
+        for m in members
+        if m != y
+        for r in np.nonzero(rule_failures(youth, targets, m)[:, t])[0][:1]
+    ]
+    where = "here" if not targets.is_bed[t] else "in this safe house's beds"
+    because = f": {'; '.join(blocking)}" if blocking else ""
+    return RuleFailure(
+        rule="siblings_together",
+        detail=f"the sibling group ({names}) cannot stay together {where}{because}",
+    )
+
+
 def why_not(
     youth: YouthArrays,
     targets: TargetArrays,
@@ -127,6 +163,9 @@ def why_not(
                 failure_of(youth, targets, y, t, int(r), banded=banded) for r in np.nonzero(failed[:, t])[0]
             ),
         )
+    apart = siblings_apart(youth, targets, weights, y, t)
+    if apart is not None:
+        return WhyNot(youth_id=youth_id, target_id=target_id, feasible=False, failures=(apart,))
     feasible = np.nonzero(~failed.any(axis=0))[0].astype(np.int32)
     ranked, _ = ranked_feasible(youth, targets, y, feasible, weights)
     rank = int(np.nonzero(ranked == t)[0][0])

@@ -38,10 +38,14 @@ def test_explanations_agree_with_feasibility(seed: int, scarce: bool) -> None:
         failed = rule_failures(youth, targets, y)
         for t in range(len(targets)):
             answer = why_not(youth, targets, instance.weights, youth.youth[y].id, targets.targets[t].id)
-            assert answer.feasible == ((y, t) in feasible)
-            assert {f.rule for f in answer.failures} == {
-                rule for rule, fails in zip(RULE_NAMES, failed[:, t], strict=True) if fails
-            }
+            if (y, t) not in feasible:  # the pair itself breaks rules: all of them are named
+                assert not answer.feasible
+                assert {f.rule for f in answer.failures} == {
+                    rule for rule, fails in zip(RULE_NAMES, failed[:, t], strict=True) if fails
+                }
+            elif not answer.feasible:  # the pair fits, but the youth's sibling group cannot stay there
+                assert [f.rule for f in answer.failures] == ["siblings_together"]
+                assert youth.group[y] >= 0
             assert answer.feasible or answer.failures
     for a in solve_batch(problem).assignments:
         assert why_not(youth, targets, instance.weights, a.youth_id, a.target_id).feasible
@@ -128,3 +132,18 @@ def test_banded_output_of_every_command_holds_no_exact_distance(tmp_path: Path) 
         assert output.strip()
         assert not re.search(r"\d+\.\d+ km", output), output[:500]
         assert not re.search(r'"distance_km":\s*[0-9]', output), output[:500]
+
+
+def test_why_not_rules_out_a_home_where_the_sibling_group_cannot_stay_together() -> None:
+    """The youth alone fits the household, but her brother does not: solve proposes nothing
+    there, and why-not says so, naming the sibling and the rule."""
+    sister = make_youth("s0", sibling_group="g")
+    brother = make_youth("s1", sibling_group="g", gender="male")
+    home = make_target("h1", capacity=2, takes_sibling_groups=True, genders=("female",))
+    instance = make_instance([sister, brother], [home])
+    youth, targets = compiled(instance)
+    answer = why_not(youth, targets, instance.weights, "s0", "h1")
+    assert not answer.feasible
+    (failure,) = answer.failures
+    assert failure.rule == "siblings_together" and "s1 fails gender" in failure.detail
+    assert rank(instance.youth, targets, instance.weights).proposals == ()

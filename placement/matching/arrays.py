@@ -25,6 +25,7 @@ from placement.matching.schema import (
     Youth,
 )
 
+MAX_DISTANCE_SLACK_KM = 0.001
 Bools = npt.NDArray[np.bool_]
 Ints = npt.NDArray[np.int64]
 Int32s = npt.NDArray[np.int32]
@@ -278,7 +279,9 @@ def compile_youth(youth: Iterable[Youth], targets: TargetArrays) -> YouthArrays:
             np.array([y.origin_lon for y in ordered], dtype=np.float64),
         ).reshape(n, 3),
         max_km=max_km,
-        max_cos=cos_of_distance(max_km),
+        # A metre of slack: float round-off on the sphere must not turn "exactly the maximum"
+        # into a coin flip. Danger zones get none (there, erring means staying farther away).
+        max_cos=cos_of_distance(max_km + MAX_DISTANCE_SLACK_KM),
         region=np.array([targets.regions.get(y.region, -1) for y in ordered], dtype=np.int32),
         languages=targets.language_book.masks([y.languages for y in ordered]),
         required=targets.service_book.masks([y.required_services for y in ordered]),

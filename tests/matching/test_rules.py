@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import date
 from typing import Any
 
 import numpy as np
 import pytest
 
+from placement.core.geo import distance_km
 from placement.matching.explain import rule_failures
 from placement.matching.rules import RULE_NAMES
 from tests.matching.conftest import (
+    BOSTON,
     DangerZone,
     compiled,
     km_north,
@@ -125,3 +129,16 @@ def test_sibling_group_needs_a_household_that_takes_groups() -> None:
     ]
     y, t = compiled(make_instance(siblings, homes))
     assert rule_failures(y, t, 0)[RULE_NAMES.index("sibling_room")].tolist() == [True, False, True]
+
+
+def test_a_target_exactly_at_the_maximum_distance_is_within_it() -> None:
+    """Exactly at the maximum (to round-off) counts as within it, for every bearing tried."""
+    rng = random.Random(7)
+    for _ in range(200):
+        bearing = rng.uniform(0, 2 * math.pi)
+        lat = BOSTON[0] + 30 / 111.195 * math.cos(bearing)
+        lon = BOSTON[1] + 30 / (111.195 * math.cos(math.radians(BOSTON[0]))) * math.sin(bearing)
+        exact = distance_km(BOSTON[0], BOSTON[1], lat, lon)
+        instance = make_instance([make_youth(max_distance_km=exact)], [make_target(lat=lat, lon=lon)])
+        youth, targets = compiled(instance)
+        assert not rule_failures(youth, targets, 0)[:, 0].any(), exact

@@ -266,7 +266,11 @@ def compile_youth(youth: Iterable[Youth], targets: TargetArrays) -> YouthArrays:
     related: list[tuple[int, int]] = []
     for i, y in enumerate(ordered):
         excluded.extend((i, targets.index[t]) for t in y.excluded_targets if t in targets.index)
-        for house in y.excluded_safe_houses:
+        # A safe house named among the excluded targets excludes all its beds, as if listed as such.
+        for house in (
+            *y.excluded_safe_houses,
+            *(t for t in y.excluded_targets if t in targets.beds_of_house),
+        ):
             excluded.extend((i, t) for t in targets.beds_of_house.get(house, ()))
         related.extend((i, t) for t in targets.related.get(y.id, ()))
     return YouthArrays(

@@ -96,6 +96,8 @@ class Target(Record, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if (self.kind == SAFE_HOUSE_BED) != (self.safe_house_id is not None):
             raise ValueError("safe_house_id is required for beds and only for beds")
+        if self.kind == SAFE_HOUSE_BED and self.capacity > 1:
+            raise ValueError("a bed holds one youth: capacity is 0 (taken) or 1 (free)")
         if self.min_age > self.max_age:
             raise ValueError("min_age must not exceed max_age")
 

@@ -142,3 +142,15 @@ def test_a_target_exactly_at_the_maximum_distance_is_within_it() -> None:
         instance = make_instance([make_youth(max_distance_km=exact)], [make_target(lat=lat, lon=lon)])
         youth, targets = compiled(instance)
         assert not rule_failures(youth, targets, 0)[:, 0].any(), exact
+
+
+def test_a_safe_house_named_among_excluded_targets_excludes_its_beds() -> None:
+    beds = [make_target(f"b{n}", kind="safe_house_bed") for n in range(2)]
+    instance = make_instance([make_youth(excluded_targets=("sh1",))], beds)
+    youth, targets = compiled(instance)
+    assert rule_failures(youth, targets, 0)[RULE_NAMES.index("exclusion")].all()
+
+
+def test_a_bed_holds_one_youth() -> None:
+    with pytest.raises(ValueError, match="a bed holds one youth"):
+        make_target("b1", kind="safe_house_bed", capacity=2)

@@ -18,7 +18,7 @@ from placement.matching.score import assignments, breakdowns, score_terms, score
 from placement.matching.weights import Weights
 
 NEAR_MISSES = 10
-BEATEN_BY = 5
+BEATEN_BY = 5  # the targets ranked just above the one asked about
 
 
 def rule_failures(youth: YouthArrays, targets: TargetArrays, y: int) -> Bools:
@@ -170,7 +170,7 @@ def why_not(
     ranked, _ = ranked_feasible(youth, targets, y, feasible, weights)
     rank = int(np.nonzero(ranked == t)[0][0])
     terms = score_terms(youth, targets, np.array([y], np.int32), np.array([t], np.int32), weights)
-    above = ranked[: min(rank, BEATEN_BY)]
+    above = ranked[max(0, rank - BEATEN_BY) : rank]  # the targets just above it, best first
     return WhyNot(
         youth_id=youth_id,
         target_id=target_id,

@@ -21,7 +21,7 @@ def cos_of_distance(km: Floats) -> Floats:
     return np.cos(np.minimum(np.asarray(km, dtype=np.float64) / EARTH_RADIUS_KM, np.pi))
 
 
-def distance_km(dot: Floats) -> Floats:
+def km_from_dot(dot: Floats) -> Floats:
     """Great-circle distance from the dot product of two unit vectors."""
     return EARTH_RADIUS_KM * np.arccos(np.clip(dot, -1.0, 1.0))
 

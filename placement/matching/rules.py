@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from placement.matching.arrays import Bools, Floats, TargetArrays, YouthArrays
-from placement.matching.geo import distance_km, format_distance
+from placement.matching.geo import format_distance, km_from_dot
 from placement.matching.schema import Target, Youth
 
 BLOCK_CELLS = 1 << 21
@@ -80,7 +80,7 @@ class Pair:
         return self.targets.targets[self.t]
 
     def km_to(self, xyz: Floats) -> float:
-        return float(distance_km(np.dot(xyz, self.targets.xyz[self.t])))
+        return float(km_from_dot(np.dot(xyz, self.targets.xyz[self.t])))
 
     def distance(self, km: float) -> str:
         return format_distance(km, banded=self.banded)

@@ -6,7 +6,7 @@ import numpy as np
 
 from placement.core.geo import distance_band
 from placement.matching.arrays import Int32s, TargetArrays, YouthArrays
-from placement.matching.geo import distance_km
+from placement.matching.geo import km_from_dot
 from placement.matching.schema import Assignment, ScoreTerms
 from placement.matching.weights import Weights
 
@@ -15,7 +15,7 @@ TERMS: tuple[str, ...] = tuple(ScoreTerms.__struct_fields__)
 
 def pair_distance_km(youth: YouthArrays, targets: TargetArrays, ys: Int32s, ts: Int32s) -> np.ndarray:
     dot = np.einsum("ij,ij->i", youth.xyz[ys], targets.xyz[ts])
-    return distance_km(dot)
+    return km_from_dot(dot)
 
 
 def score_terms(

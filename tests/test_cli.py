@@ -58,31 +58,25 @@ def test_users_create_makes_a_user_and_refuses_a_weak_password(own_database: Set
 def test_audit_verify_passes_an_intact_chain_and_names_an_edited_entry(own_database: Settings) -> None:
     migrate.upgrade(own_database)
     runner = CliRunner()
-    for n in range(3):
-        args = [
-            "users",
-            "create",
-            "--role",
-            "caseworker",
-            "--username",
-            f"cw{n}",
-            "--password",
-            "long enough pass",
-        ]
-        assert runner.invoke(main, args, env=env_for(own_database)).exit_code == 0
+    create_users(env_for(own_database), 3)
     intact = runner.invoke(main, ["audit", "verify"], env=env_for(own_database))
     assert intact.exit_code == 0 and "intact: 3 entries" in intact.output
-    asyncio.run(
-        sql(
-            own_database,
-            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete;"
-            "UPDATE audit_log SET entity_id = 'forged' WHERE seq = 2;"
-            "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete;",
-        )
-    )
+    tamper(own_database, "UPDATE audit_log SET entity_id = 'forged' WHERE seq = 2")
     broken = runner.invoke(main, ["audit", "verify"], env=env_for(own_database))
     assert broken.exit_code == 1
     assert "BROKEN at entry 2" in broken.output
+
+
+def tamper(settings: Settings, statement: str) -> None:
+    """Change the audit log as its owner could, with the append-only trigger switched off."""
+    asyncio.run(
+        sql(
+            settings,
+            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete;"
+            f"{statement};"
+            "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete;",
+        )
+    )
 
 
 def create_users(env: dict[str, str], count: int) -> None:
@@ -116,14 +110,7 @@ def test_an_anchor_shows_entries_cut_off_the_end(own_database: Settings) -> None
     create_users(env, 3)
     head = CliRunner().invoke(main, ["audit", "verify"], env=env).output.rsplit("head ", 1)[1].strip()
     assert head.startswith("3:")
-    asyncio.run(
-        sql(
-            own_database,
-            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete;"
-            "DELETE FROM audit_log WHERE seq = 3;"
-            "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete;",
-        )
-    )
+    tamper(own_database, "DELETE FROM audit_log WHERE seq = 3")
     assert CliRunner().invoke(main, ["audit", "verify"], env=env).exit_code == 0  # a shorter chain fits
     cut = CliRunner().invoke(main, ["audit", "verify", "--anchor", head], env=env)
     assert cut.exit_code == 1 and "anchor" in cut.output

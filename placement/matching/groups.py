@@ -57,14 +57,17 @@ def best_bed_assignment(
     return value, tuple(bed for _, bed in sorted(chosen))
 
 
+def scores_of(pairs: PairTable, youth: int) -> dict[int, int]:
+    """A youth's feasible targets and the score of each."""
+    row = pairs.row(youth)
+    return dict(zip(pairs.t[row].tolist(), pairs.score[row].tolist(), strict=True))
+
+
 def group_options(
     group: int, members: Sequence[int], pairs: PairTable, targets: TargetArrays
 ) -> list[GroupOption]:
     """Every site where the whole group fits, best score first (ties by site id)."""
-    member_scores = [
-        dict(zip(pairs.t[pairs.row(m)].tolist(), pairs.score[pairs.row(m)].tolist(), strict=True))
-        for m in members
-    ]
+    member_scores = [scores_of(pairs, m) for m in members]
     shared = set(member_scores[0]).intersection(*member_scores[1:])
     options = [
         GroupOption(
@@ -142,11 +145,7 @@ def seat(
                 taken.update(option.targets)
             continue
         beds = [b for b in targets.beds_of_house[targets.site_ids[option.site]] if b not in taken]
-        scores = [
-            dict(zip(pairs.t[pairs.row(m)].tolist(), pairs.score[pairs.row(m)].tolist(), strict=True))
-            for m in option.members
-        ]
-        found = best_bed_assignment(scores, sorted(beds))
+        found = best_bed_assignment([scores_of(pairs, m) for m in option.members], sorted(beds))
         if found is None:
             seated.append(None)
             continue

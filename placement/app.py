@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from placement.core import audit_routes, health
+from placement.core.body_depth import refuse_deep_bodies
 from placement.core.errors import EXCEPTION_HANDLERS, problem_responses
 from placement.core.http import DEPENDENCIES, request_id_middleware
 from placement.core.resources import Resources, utc_now
@@ -39,6 +40,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         resources = await Resources.open(settings, clock)
         app.state.resources = resources
         revocations = asyncio.create_task(resources.tokens.listen(resources.redis))
+        sealing = asyncio.create_task(resources.sealer.run())
         worker_task = None
         if settings.run_worker_inline:
             worker = Worker(**worker_settings(settings, resources))
@@ -46,7 +48,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         try:
             yield
         finally:
-            await stop_background(revocations, worker_task)
+            await stop_background(revocations, sealing, worker_task)
             if worker_task is not None:
                 await worker.close()
             await resources.close()
@@ -65,6 +67,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
     app = Litestar(
         route_handlers=[api, health.router],
         guards=[authorize],
+        before_request=refuse_deep_bodies,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -39,10 +40,16 @@ def worker_settings(settings: Settings, resources: Resources | None = None) -> d
     """Keyword arguments for `arq.worker.Worker`: functions, cron, and the shared resources."""
 
     async def startup(ctx: dict[str, Any]) -> None:
-        ctx["resources"] = resources or await Resources.open(settings)
+        if resources is None:  # a worker of its own: it seals what its jobs record
+            own = ctx["resources"] = await Resources.open(settings)
+            ctx["sealing"] = asyncio.create_task(own.sealer.run())
+        else:
+            ctx["resources"] = resources
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         if resources is None:
+            ctx["sealing"].cancel()
+            await asyncio.gather(ctx["sealing"], return_exceptions=True)
             await ctx["resources"].close()
 
     redis: RedisSettings = redis_settings(settings)

@@ -1,9 +1,11 @@
 """The audit trail: an append-only, hash-chained log of sensitive reads, writes and denials.
 
-Entries are buffered on the session while a request runs and written just before its commit,
-under a transaction-level advisory lock, so the chain's order is the commit order and a
-rolled-back request leaves no entry. Denials are written in a transaction of their own, because
-the refused request's transaction rolls back.
+Entries are buffered on the session while a request runs and inserted, unsealed, just before its
+commit: an entry commits atomically with the change it records, and a rolled-back request leaves
+none. No lock is taken on that path. The sealer (`placement.core.audit_sealer`) then chains the
+committed entries, in insertion order, under a short lock of its own: each gets its place (`seq`)
+and its hash over the previous entry's hash. A refusal is written by a single autocommitted insert,
+because the refused request's transaction rolls back.
 """
 
 from __future__ import annotations
@@ -16,14 +18,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import BigInteger, DateTime, Index, SmallInteger, String, select, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Index,
+    Sequence,
+    SmallInteger,
+    String,
+    func,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from placement.core.db import Base
 
-AUDIT_LOCK_KEY = 0x61756469  # "audi": the advisory lock that orders the chain
+AUDIT_LOCK_KEY = 0x61756469  # "audi": the sealer's advisory lock, held only while it seals
 GENESIS_HASH = "0" * 64
 Outcome = Literal["allowed", "denied"]
 
@@ -31,7 +45,9 @@ Outcome = Literal["allowed", "denied"]
 class AuditEntry(Base):
     __tablename__ = "audit_log"
 
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(BigInteger, Sequence("audit_log_id_seq"), primary_key=True)
+    """Insertion order; the chain's order is `seq`, given when the entry is sealed."""
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     actor_id: Mapped[uuid.UUID | None]
     actor: Mapped[str] = mapped_column(String(100))
@@ -43,12 +59,19 @@ class AuditEntry(Base):
     status: Mapped[int | None] = mapped_column(SmallInteger)
     request_id: Mapped[str | None] = mapped_column(String(80))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index(None, "entity", "entity_id"),
         Index(None, "actor_id", "at"),
+        Index("ix_audit_log_unsealed", "id", postgresql_where=text("seq IS NULL")),
+        CheckConstraint(
+            "(seq IS NULL) = (hash IS NULL) AND (seq IS NULL) = (prev_hash IS NULL)"
+            " AND (seq IS NULL) = (sealed_at IS NULL)",
+            name="sealed_whole",
+        ),
     )
 
 
@@ -79,9 +102,11 @@ def _key(session: AsyncSession) -> bytes | None:
     return key
 
 
-def _hashed_fields(entry: AuditEntry) -> dict[str, Any]:
+def hashed_fields(entry: Any, seq: int) -> dict[str, Any]:
+    """What an entry's hash covers: its place in the chain and every recorded field (`entry` is an
+    `AuditEntry` or a row with the same columns)."""
     return {
-        "seq": entry.seq,
+        "seq": seq,
         "at": entry.at.astimezone(UTC).isoformat(),
         "actor_id": str(entry.actor_id) if entry.actor_id else None,
         "actor": entry.actor,
@@ -93,6 +118,32 @@ def _hashed_fields(entry: AuditEntry) -> dict[str, Any]:
         "status": entry.status,
         "request_id": entry.request_id,
         "detail": entry.detail,
+    }
+
+
+def entry_fields(
+    actor: Actor,
+    request_id: str | None,
+    action: str,
+    entity: str,
+    entity_id: object | None,
+    outcome: Outcome,
+    status: int | None,
+    detail: dict[str, str | int | bool | None],
+) -> dict[str, Any]:
+    """The recorded fields of a new entry (what the chain's hash will cover, less its place)."""
+    return {
+        "at": datetime.now(UTC),
+        "actor_id": actor.user_id,
+        "actor": actor.name,
+        "role": actor.role,
+        "action": action,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "outcome": outcome,
+        "status": status,
+        "request_id": request_id,
+        "detail": {k: v for k, v in detail.items() if v is not None},
     }
 
 
@@ -108,43 +159,37 @@ def record(
 ) -> None:
     """Buffer an audit entry on the session; it is written just before the commit."""
     actor: Actor = session.info.get("actor", SYSTEM)
-    pending: list[AuditEntry] = session.info.setdefault("audit", [])
-    pending.append(
-        AuditEntry(
-            at=datetime.now(UTC),
-            actor_id=actor.user_id,
-            actor=actor.name,
-            role=actor.role,
-            action=action,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            outcome=outcome,
-            status=status,
-            request_id=session.info.get("request_id"),
-            detail={k: v for k, v in detail.items() if v is not None},
-        )
+    fields = entry_fields(
+        actor, session.info.get("request_id"), action, entity, entity_id, outcome, status, detail
     )
+    session.info.setdefault("audit", []).append(fields)
 
 
-async def write_pending(session: AsyncSession) -> None:
-    """Append the session's buffered entries to the chain (call inside its transaction)."""
-    pending: list[AuditEntry] = session.info.pop("audit", [])
-    if not pending:
-        return
-    await session.execute(select(text(f"pg_advisory_xact_lock({AUDIT_LOCK_KEY})")))
-    last = (
-        await session.execute(
-            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-        )
-    ).first()
-    seq, prev = (last.seq, last.hash) if last else (0, GENESIS_HASH)
-    for entry in pending:
-        seq += 1
-        entry.seq = seq
-        entry.prev_hash = prev
-        entry.hash = prev = chain_hash(prev, _hashed_fields(entry), _key(session))
-        session.add(entry)
-    await session.flush()
+async def write_pending(session: AsyncSession) -> int:
+    """Insert the session's buffered entries, unsealed, in its transaction; returns how many."""
+    pending: list[dict[str, Any]] = session.info.pop("audit", [])
+    if pending:
+        await session.execute(insert(AuditEntry), pending)
+    return len(pending)
+
+
+async def record_at_once(
+    engine: AsyncEngine,
+    actor: Actor,
+    request_id: str | None,
+    action: str,
+    entity: str,
+    entity_id: object | None,
+    *,
+    outcome: Outcome,
+    status: int | None,
+    **detail: str | int | bool | None,
+) -> None:
+    """Write one entry in a single autocommitted statement (for refusals, whose request rolls back)."""
+    fields = entry_fields(actor, request_id, action, entity, entity_id, outcome, status, detail)
+    async with engine.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(insert(AuditEntry).values(**fields))
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +200,8 @@ class ChainReport:
     head: str = f"0:{GENESIS_HASH}"
     """`seq:hash` of the last entry checked: keep it elsewhere, and a later verify with it as an
     anchor shows whether entries were cut off the end."""
+    unsealed: int = 0
+    """Committed entries still waiting for the sealer (not yet part of the chain)."""
 
     @property
     def intact(self) -> bool:
@@ -171,8 +218,14 @@ async def anchor_holds(session: AsyncSession, anchor: str) -> bool:
     return await session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == int(seq))) == expected
 
 
+async def count_unsealed(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).where(AuditEntry.seq.is_(None))) or 0
+
+
 async def verify_chain(session: AsyncSession, batch: int = 5000) -> ChainReport:
-    """Walk the chain in order and name the first entry that does not fit."""
+    """Walk the sealed chain in order and name the first entry that does not fit; count the
+    entries still waiting to be sealed."""
+    unsealed = await count_unsealed(session)
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     while True:
         rows = (
@@ -181,13 +234,14 @@ async def verify_chain(session: AsyncSession, batch: int = 5000) -> ChainReport:
             )
         ).all()
         if not rows:
-            return ChainReport(checked=checked, head=f"{expected_seq - 1}:{prev_hash}")
+            return ChainReport(checked=checked, head=f"{expected_seq - 1}:{prev_hash}", unsealed=unsealed)
         for entry in rows:
+            assert entry.seq is not None  # selected by seq
             if entry.seq != expected_seq:
                 return ChainReport(checked, entry.seq, f"entries {expected_seq}..{entry.seq - 1} are missing")
             if entry.prev_hash != prev_hash:
                 return ChainReport(checked, entry.seq, "its previous-hash does not match the entry before it")
-            if chain_hash(prev_hash, _hashed_fields(entry), _key(session)) != entry.hash:
+            if chain_hash(prev_hash, hashed_fields(entry, entry.seq), _key(session)) != entry.hash:
                 return ChainReport(checked, entry.seq, "its content does not match its hash (edited)")
             prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
         session.expunge_all()

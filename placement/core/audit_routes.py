@@ -18,7 +18,8 @@ from placement.core.security.guards import allow
 
 
 class AuditEntryOut(Schema):
-    seq: int
+    seq: int | None
+    """The entry's place in the chain; null for a moment, until the sealer has chained it."""
     at: datetime
     actor_id: uuid.UUID | None
     actor: str
@@ -30,7 +31,7 @@ class AuditEntryOut(Schema):
     status: int | None
     request_id: str | None
     detail: dict[str, Any]
-    hash: str
+    hash: str | None
 
 
 @get("/audit", opt=allow("admin", entity="audit"))
@@ -54,7 +55,7 @@ async def list_audit(
         if value is not None:
             query = query.where(column == value)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    entries = await session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset))
+    entries = await session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
     items = [
         AuditEntryOut(
             seq=e.seq,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 import asyncpg
@@ -38,11 +39,13 @@ class Timestamps:
     )
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, pool_size: int | None = None) -> AsyncEngine:
+    """An engine with a fixed pool: a checkout that waits longer than the setting fails (503)."""
     return create_async_engine(
         settings.sqlalchemy_url,
-        pool_size=settings.db_pool_size,
+        pool_size=pool_size or settings.db_pool_size,
         max_overflow=0,  # a fixed pool: overflow connections would be opened and closed under load
+        pool_timeout=settings.queue_wait_seconds,
         pool_pre_ping=False,
         echo=settings.echo_sql,
         hide_parameters=not settings.echo_sql,  # bound values are confidential: keep them out of logs
@@ -50,10 +53,16 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
 
 def create_sessionmaker(
-    engine: AsyncEngine, audit_key: bytes | None = None
+    engine: AsyncEngine, audit_key: bytes | None = None, audit_committed: Callable[[], None] | None = None
 ) -> async_sessionmaker[AsyncSession]:
-    """Sessions whose `info` carries the audit key (for the hash chain)."""
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True, info={"audit_key": audit_key})
+    """Sessions whose `info` carries the audit key (to verify the chain) and what to call once a
+    unit of work has committed audit entries (the sealer's nudge)."""
+    return async_sessionmaker(
+        engine,
+        expire_on_commit=False,
+        autoflush=True,
+        info={"audit_key": audit_key, "audit_committed": audit_committed},
+    )
 
 
 async def driver_connection(session: AsyncSession) -> asyncpg.Connection:

@@ -64,7 +64,7 @@ async def provide_session(
 ) -> AsyncGenerator[AsyncSession, None]:
     """The request's one transaction: committed after the handler returns, rolled back on error.
 
-    A refusal of access (401/403/404, or a probe) is audited in a transaction of its own.
+    A refusal of access (401/403/404, or a probe) is audited by one autocommitted insert.
     (It takes `actor` so Litestar resolves the two in sequence, without a task group per request.)
     """
     resources = provide_resources(request)

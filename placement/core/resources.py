@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from placement.core.audit_sealer import AuditSealer
 from placement.core.db import create_engine, create_sessionmaker
 from placement.core.jobs import create_job_pool
 from placement.core.security.token_cache import TokenCache
@@ -25,6 +26,7 @@ class Resources:
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: ArqRedis  # arq's pool is a redis.asyncio client: throttling uses it too
+    sealer: AuditSealer
     clock: Callable[[], datetime] = field(default=utc_now)
     tokens: TokenCache = field(default_factory=TokenCache)
 
@@ -32,11 +34,16 @@ class Resources:
     async def open(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> Resources:
         engine = create_engine(settings)
         redis = await create_job_pool(settings)
-        sessionmaker = create_sessionmaker(
-            engine, settings.audit_key.encode() if settings.audit_key else None
-        )
-        return cls(settings, engine, sessionmaker, redis, clock)
+        key = settings.audit_key.encode() if settings.audit_key else None
+        sealer = AuditSealer(create_engine(settings, pool_size=1), key)  # off the requests' pool
+        sessionmaker = create_sessionmaker(engine, key, sealer.nudge)
+        return cls(settings, engine, sessionmaker, redis, sealer, clock)
 
     async def close(self) -> None:
-        await self.redis.aclose()
-        await self.engine.dispose()
+        """Seal what this process recorded, then close the connections."""
+        try:
+            await self.sealer.seal_pending()
+        finally:
+            await self.redis.aclose()
+            await self.sealer.close()
+            await self.engine.dispose()

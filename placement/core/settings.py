@@ -47,6 +47,12 @@ class Settings:
     hold_hours: int = 24
     hold_max_hours: int = 168
     db_pool_size: int = 10
+    # Load shedding: at most `max_in_flight` requests are served at once and `max_queued` more wait,
+    # each for at most `queue_wait_seconds` (for a turn, then again for a database connection);
+    # past that a request is answered 503 with Retry-After at once.
+    max_in_flight: int = 20
+    max_queued: int = 100
+    queue_wait_seconds: float = 2.0
     # A secret that keys the audit chain (HMAC-SHA-256). Without it the chain is plain SHA-256:
     # edits still show, but someone able to rewrite the table could recompute every hash.
     # Set it before the first entry is written; changing it later breaks verification.
@@ -65,6 +71,10 @@ class Settings:
             raw = env.get(ENV_PREFIX + name)
             return default if raw in (None, "") else int(raw)
 
+        def seconds(name: str, default: float) -> float:
+            raw = env.get(ENV_PREFIX + name)
+            return default if raw in (None, "") else float(raw)
+
         defaults = cls()
         return cls(
             database_url=env.get("DATABASE_URL") or None,
@@ -77,6 +87,9 @@ class Settings:
             hold_hours=number("HOLD_HOURS", defaults.hold_hours),
             hold_max_hours=number("HOLD_MAX_HOURS", defaults.hold_max_hours),
             db_pool_size=number("DB_POOL_SIZE", defaults.db_pool_size),
+            max_in_flight=number("MAX_IN_FLIGHT", defaults.max_in_flight),
+            max_queued=number("MAX_QUEUED", defaults.max_queued),
+            queue_wait_seconds=seconds("QUEUE_WAIT_SECONDS", defaults.queue_wait_seconds),
             echo_sql=env.get(ENV_PREFIX + "ECHO_SQL", "") == "1",
             audit_key=env.get(ENV_PREFIX + "AUDIT_KEY") or None,
         )

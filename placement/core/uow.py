@@ -1,5 +1,5 @@
 """The unit of work: one transaction, its audit entries written just before the commit, and its
-announcements made just after."""
+announcements made just after (the audit sealer's nudge among them)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ async def unit_of_work(
         session.info.update(actor=actor, request_id=request_id)
         async with session.begin():
             yield session
-            await audit.write_pending(session)
+            written = await audit.write_pending(session)
+        if written and session.info["audit_committed"] is not None:
+            session.info["audit_committed"]()
         for announce in session.info.pop("after_commit", []):
             await announce()
 

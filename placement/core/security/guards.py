@@ -2,7 +2,7 @@
 
 One guard runs on every route. It resolves the bearer token, then admits the request only if the
 route's `opt` lists the actor's role. A route that lists no roles admits nobody. Every refusal is
-audited in a transaction of its own.
+audited by a single autocommitted insert.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from placement.core import audit
 from placement.core.errors import Forbidden, Unauthorized
 from placement.core.resources import Resources
 from placement.core.security.tokens import TokenRefused, resolve_token
-from placement.core.uow import unit_of_work
 
 ANONYMOUS = audit.Actor(user_id=None, name="anonymous", role=None)
 PUBLIC: dict[str, Any] = {"public": True}
@@ -67,9 +66,20 @@ async def record_denial(
     request_id: str | None,
     reason: str,
 ) -> None:
-    """Audit a refusal in its own transaction (the refused request's own one rolls back)."""
-    async with unit_of_work(resources.sessionmaker, actor, request_id) as session:
-        audit.record(session, action, entity, entity_id, outcome="denied", status=status, reason=reason)
+    """Audit a refusal in one autocommitted statement (the refused request's own transaction
+    rolls back)."""
+    await audit.record_at_once(
+        resources.engine,
+        actor,
+        request_id,
+        action,
+        entity,
+        entity_id,
+        outcome="denied",
+        status=status,
+        reason=reason,
+    )
+    resources.sealer.nudge()
 
 
 async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:

@@ -57,9 +57,10 @@ async def create_user(data: UserCreate, session: AsyncSession) -> UserOut:
 
 @patch("/users/{id:uuid}", opt=allow("admin", entity="user"))
 async def update_user(
-    id: uuid.UUID, data: UserUpdate, session: AsyncSession, resources: Resources
+    id: uuid.UUID, data: UserUpdate, session: AsyncSession, resources: Resources, actor: audit.Actor
 ) -> UserOut:
-    return await service.update_user(session, resources, id, data)
+    """Change a user's name, role, password or status (refused if it would leave no active admin)."""
+    return await service.update_user(session, resources, actor, id, data)
 
 
 router = Router(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,11 +93,13 @@ async def create_user(session: AsyncSession, data: UserCreate) -> UserOut:
 
 
 async def update_user(
-    session: AsyncSession, resources: Resources, user_id: uuid.UUID, data: UserUpdate
+    session: AsyncSession, resources: Resources, actor: Actor, user_id: uuid.UUID, data: UserUpdate
 ) -> UserOut:
     """Change a user; a new password, a new role or deactivation signs them out everywhere."""
-    user = await get_user(session, user_id)
     changes = changed_fields(data)
+    if {"role", "active"} & changes.keys():
+        await keep_an_active_admin(session, actor, user_id, changes)
+    user = await get_user(session, user_id)
     if "password" in changes:
         user.password_hash = await hash_password(changes["password"])
     for field in ("display_name", "role", "active"):
@@ -107,3 +110,21 @@ async def update_user(
     audit.record(session, "update_user", "user", user.id, fields=",".join(sorted(changes)))  # names only
     await session.flush()
     return user_out(user)
+
+
+LAST_ADMIN = "This is the last active administrator: make another user an administrator first."
+
+
+async def keep_an_active_admin(
+    session: AsyncSession, actor: Actor, user_id: uuid.UUID, changes: dict[str, Any]
+) -> None:
+    """Raises Conflict if the change deactivates the actor or leaves no active administrator."""
+    if changes.get("active") is False and user_id == actor.user_id:
+        raise Conflict("You cannot deactivate your own account.")
+    # Locked until the commit, in one order, before the user's row is read: role and status changes
+    # take turns, so two admins demoting each other at once cannot both succeed.
+    active_admins = select(User.id).where(User.role == "admin", User.active.is_(True))
+    admins = set(await session.scalars(active_admins.order_by(User.id).with_for_update()))
+    removed = changes.get("active") is False or changes.get("role", "admin") != "admin"
+    if removed and admins == {user_id}:
+        raise Conflict(LAST_ADMIN)

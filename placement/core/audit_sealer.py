@@ -1,0 +1,145 @@
+"""The audit sealer: chains committed audit entries soon after they commit.
+
+Requests insert their entries unsealed and take no lock. Every process that serves requests or runs
+jobs keeps one sealer on a connection of its own. A sealer is woken by its own process's commits
+(and every `interval` seconds regardless, for entries other processes wrote), takes the chain's
+advisory lock for one short transaction, reads the chain's head and the oldest unsealed entries in
+insertion order, and gives each its `seq`, the previous hash and its own hash. Sealers of different
+processes take turns under that lock; requests never wait for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import cast
+
+from sqlalchemy import Table, bindparam, exists, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from placement.core.audit import AUDIT_LOCK_KEY, GENESIS_HASH, AuditEntry, chain_hash, hashed_fields
+
+log = logging.getLogger("placement.audit")
+Observe = Callable[[list[float]], None]
+
+_TABLE = cast(Table, AuditEntry.__table__)
+_RECORDED = [
+    c
+    for c in _TABLE.c
+    if c.name not in {"seq", "prev_hash", "hash", "sealed_at"}  # what it carries unsealed
+]
+_SEAL = (
+    update(_TABLE)
+    .where(_TABLE.c.id == bindparam("entry_id"), _TABLE.c.seq.is_(None))
+    .values(
+        seq=bindparam("new_seq"),
+        prev_hash=bindparam("new_prev_hash"),
+        hash=bindparam("new_hash"),
+        sealed_at=bindparam("new_sealed_at"),
+    )
+)
+
+
+async def seal_batch(connection: AsyncConnection, key: bytes | None, limit: int) -> list[float]:
+    """Chain up to `limit` unsealed entries, oldest first, in the connection's transaction.
+
+    Returns each sealed entry's delay in seconds (from being recorded to being sealed).
+    """
+    await connection.execute(select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
+    head = (
+        await connection.execute(
+            select(AuditEntry.seq, AuditEntry.hash)
+            .where(AuditEntry.seq.is_not(None))
+            .order_by(AuditEntry.seq.desc())
+            .limit(1)
+        )
+    ).first()
+    seq, prev = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    rows = (
+        await connection.execute(
+            select(*_RECORDED).where(AuditEntry.seq.is_(None)).order_by(AuditEntry.id).limit(limit)
+        )
+    ).all()
+    if not rows:
+        return []
+    now = datetime.now(UTC)
+    seals = []
+    for row in rows:
+        seq += 1
+        digest = chain_hash(prev, hashed_fields(row, seq), key)
+        seals.append(
+            {
+                "entry_id": row.id,
+                "new_seq": seq,
+                "new_prev_hash": prev,
+                "new_hash": digest,
+                "new_sealed_at": now,
+            }
+        )
+        prev = digest
+    await connection.execute(_SEAL, seals)
+    return [(now - row.at).total_seconds() for row in rows]
+
+
+class AuditSealer:
+    """One process's sealer: `run()` as a background task, `nudge()` after a commit with entries."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        key: bytes | None,
+        *,
+        interval: float = 0.25,
+        gather: float = 0.005,
+        batch: int = 5000,
+    ) -> None:
+        self._engine = engine
+        self._key = key
+        self._interval = interval
+        self._gather = gather  # a moment for concurrent commits to join the same batch
+        self._batch = batch
+        self._wake = asyncio.Event()
+        self.observers: list[Observe] = []
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    def nudge(self) -> None:
+        """Entries were committed: seal them soon."""
+        self._wake.set()
+
+    async def seal_pending(self) -> int:
+        """Seal every entry committed so far; returns how many were sealed."""
+        total = 0
+        while await self._any_unsealed():
+            async with self._engine.begin() as connection:
+                delays = await seal_batch(connection, self._key, self._batch)
+            for observe in self.observers:
+                observe(delays)
+            total += len(delays)
+            if len(delays) < self._batch:
+                break
+        return total
+
+    async def _any_unsealed(self) -> bool:
+        async with self._engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            return bool(await autocommit.scalar(select(exists().where(AuditEntry.seq.is_(None)))))
+
+    async def run(self) -> None:
+        """Seal when nudged, and every `interval` seconds, until cancelled; outages are retried."""
+        while True:
+            with contextlib.suppress(TimeoutError):  # asyncio.timeout: wait_for can swallow a cancel
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
+            await asyncio.sleep(self._gather)
+            self._wake.clear()
+            try:
+                await self.seal_pending()
+            except (SQLAlchemyError, OSError) as failure:
+                log.warning("audit sealing failed, retrying in a second: %s", type(failure).__name__)
+                await asyncio.sleep(1)

@@ -1,0 +1,277 @@
+"""The floor: a bare Litestar app running the real routes' statements on a raw asyncpg pool.
+
+No sign-in, no audit, no ORM session: what is left is the least any implementation of these
+routes must pay. Its statements are the service's own, built from the same models and
+expressions and compiled once for asyncpg (the SQL the service emits, `PLACEMENT_ECHO_SQL=1`),
+and it makes the same checks in the same order, each route in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import asyncpg
+from litestar import Litestar, get, post
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException
+from litestar.params import Parameter
+from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import BindParameter, ClauseElement
+
+from placement.core.audit import Actor
+from placement.core.errors import Unprocessable
+from placement.core.schemas import Limit, Offset
+from placement.core.settings import Settings, plain_postgres_url
+from placement.placements.models import LIVE_STATUSES, Placement
+from placement.placements.schemas import PlacementCancel, PlacementCreate
+from placement.placements.service import check_eligible
+from placement.safehouses.availability import available_beds_sql, count_available_beds_sql
+from placement.safehouses.models import Bed, SafeHouse
+from placement.safehouses.routes import bed_filter
+from placement.youth.models import Youth
+from placement.youth.service import age_on, youth_status
+
+# The free-beds filter check: the bench signs in as placement staff, who see exact distances.
+FLOOR_ACTOR = Actor(user_id=None, name="bench floor", role="placement_staff")
+DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    """A statement compiled once for asyncpg: its SQL, and the order of its values."""
+
+    sql: str
+    names: tuple[str, ...]
+    fixed: dict[str, Any]
+
+    def args(self, values: dict[str, Any]) -> list[Any]:
+        return [values[name] if name in values else self.fixed[name] for name in self.names]
+
+    async def fetchrow(self, connection: asyncpg.Connection, **values: Any) -> asyncpg.Record | None:
+        return await connection.fetchrow(self.sql, *self.args(values))
+
+    async def one(self, connection: asyncpg.Connection, **values: Any) -> asyncpg.Record:
+        """The one row, which the transaction's locks guarantee."""
+        row = await self.fetchrow(connection, **values)
+        assert row is not None
+        return row
+
+    async def fetchval(self, connection: asyncpg.Connection, **values: Any) -> Any:
+        return await connection.fetchval(self.sql, *self.args(values))
+
+
+def param(name: str) -> BindParameter[Any]:
+    """A value bound by name when the statement runs."""
+    return bindparam(name, required=False)
+
+
+def compiled(statement: ClauseElement) -> Statement:
+    """Compile a SQLAlchemy statement as the service's engine would; values bind by name later.
+
+    An IN list of constants becomes one parameter per value, as the engine renders it.
+    """
+    compiler = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
+    assert isinstance(compiler, SQLCompiler)
+    return Statement(compiler.string, tuple(compiler.positiontup or ()), dict(compiler.params))
+
+
+def live_on(column: Any) -> Statement:
+    return compiled(
+        select(Placement.status).where(column == param("id"), Placement.status.in_(LIVE_STATUSES))
+    )
+
+
+# The statements of GET /youth/{id}, POST /placements and POST /placements/{id}/cancel, in order.
+YOUTH = select(Youth, youth_status().label("status")).where(Youth.id == param("id"))
+READ_YOUTH = compiled(YOUTH)
+LOCK_YOUTH = compiled(YOUTH.with_for_update(of=Youth))
+EXPIRE_HOLDS = compiled(
+    update(Placement)
+    .where(
+        Placement.status == "held",
+        Placement.held_until <= param("now"),
+        or_(Placement.bed_id == param("bed_id"), Placement.youth_id == param("youth_id")),
+    )
+    .values(status="expired", closed_at=param("closed_at"), close_reason="hold_expired")
+    .returning(Placement.id)
+)
+HOUSE_OF_BED = compiled(select(Bed.safe_house_id).where(Bed.id == param("id")))
+SHARE_HOUSE = compiled(select(SafeHouse).where(SafeHouse.id == param("id")).with_for_update(read=True))
+LOCK_BED = compiled(select(Bed).where(Bed.id == param("id")).with_for_update())
+LIVE_ON_BED = live_on(Placement.bed_id)
+LIVE_ON_YOUTH = live_on(Placement.youth_id)
+INSERT_HOLD = compiled(
+    insert(Placement)
+    .values(
+        id=param("id"),
+        youth_id=param("youth_id"),
+        bed_id=param("bed_id"),
+        status="held",
+        held_until=param("held_until"),
+        created_by=None,
+    )
+    .returning(Placement.created_at, Placement.updated_at)
+)
+LOCK_PLACEMENT = compiled(select(Placement).where(Placement.id == param("id")).with_for_update())
+CANCEL = compiled(
+    update(Placement)
+    .where(Placement.id == param("id"))
+    .values(
+        status="cancelled",
+        closed_at=param("now"),
+        close_reason=param("reason"),
+        close_note=param("note"),
+    )
+)
+PLACEMENT_OUT = compiled(
+    select(
+        Placement,
+        Bed.label.label("bed_label"),
+        SafeHouse.id.label("safe_house_id"),
+        SafeHouse.name.label("safe_house"),
+    )
+    .join(Bed, Bed.id == Placement.bed_id)
+    .join(SafeHouse, SafeHouse.id == Bed.safe_house_id)
+    .where(Placement.id == param("id"))
+)
+
+
+def refused(status: int, detail: str) -> HTTPException:
+    return HTTPException(status_code=status, detail=detail)
+
+
+# --- Routes -----------------------------------------------------------------------------------
+
+
+@get("/beds/available")
+async def floor_available_beds(
+    state: State,
+    region: uuid.UUID | None = None,
+    county: uuid.UUID | None = None,
+    age: Annotated[int | None, Parameter(ge=0, le=25)] = None,
+    gender: str | None = None,
+    services: list[str] | None = None,
+    near: Annotated[str | None, Parameter(max_length=60)] = None,
+    within_km: Annotated[float | None, Parameter(gt=0, le=500)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """The real endpoint's query parameters, checks and SQL (a count past the last page too)."""
+    f = bed_filter(FLOOR_ACTOR, region, county, age, gender, services or [], near, within_km)
+    sql, args = available_beds_sql(f, limit, offset, exact=True)
+    rows = await state.pool.fetch(sql, *args)
+    if rows:
+        total = rows[0]["total"]
+    else:  # past the last page (or nothing matches): count without paging, as the real route does
+        sql, args = count_available_beds_sql(f, exact=True)
+        total = await state.pool.fetchval(sql, *args) or 0
+    return {"items": [dict(row) for row in rows], "total": total, "limit": limit, "offset": offset}
+
+
+@get("/youth/{id:uuid}")
+async def floor_get_youth(state: State, id: uuid.UUID) -> dict[str, Any]:
+    """The real read's SELECT, without the audit entry it writes."""
+    row = await READ_YOUTH.fetchrow(state.pool, id=id)
+    if row is None:
+        raise refused(404, f"No youth with id {id} on your caseload.")
+    return {**dict(row), "age": age_on(row["date_of_birth"], datetime.now(UTC).date())}
+
+
+async def check_hold(
+    connection: asyncpg.Connection, youth_id: uuid.UUID, bed_id: uuid.UUID, now: datetime
+) -> None:
+    """The real hold's checks: the youth awaiting, the bed in service and free, the youth eligible."""
+    youth = await LOCK_YOUTH.fetchrow(connection, id=youth_id)
+    if youth is None:
+        raise refused(404, f"No youth with id {youth_id} on your caseload.")
+    if youth["exited_at"] is not None:
+        raise refused(409, "The youth has exited the program; re-open the referral first.")
+    house_id = await HOUSE_OF_BED.fetchval(connection, id=bed_id)
+    if house_id is None:
+        raise refused(422, f"bed_id: no bed with id {bed_id}")
+    house = await SHARE_HOUSE.one(connection, id=house_id)
+    bed = await LOCK_BED.one(connection, id=bed_id)
+    if not (bed["active"] and house["active"]) or bed["out_of_service_reason"]:
+        raise refused(409, f"Bed {bed['label']} at {house['name']} is out of service.")
+    if await LIVE_ON_BED.fetchval(connection, id=bed_id):
+        raise refused(409, f"Bed {bed['label']} at {house['name']} is already held or occupied.")
+    if status := await LIVE_ON_YOUTH.fetchval(connection, id=youth_id):
+        raise refused(409, f"The youth already has a {status} placement; end or cancel it first.")
+    person = Youth(**{key: value for key, value in youth.items() if key != "status"})
+    try:
+        check_eligible(person, SafeHouse(**dict(house)), now)
+    except Unprocessable as refusal:
+        raise refused(422, refusal.detail) from None
+
+
+@post("/placements")
+async def floor_hold_bed(state: State, data: PlacementCreate) -> dict[str, Any]:
+    """The real hold's statements in one transaction; the partial unique indexes still guard."""
+    now = datetime.now(UTC)
+    held_until = data.held_until or now + timedelta(hours=state.hold_hours)
+    placement_id = uuid.uuid4()
+    async with state.pool.acquire() as connection, connection.transaction():
+        await EXPIRE_HOLDS.fetchval(
+            connection, now=now, closed_at=now, bed_id=data.bed_id, youth_id=data.youth_id
+        )
+        await check_hold(connection, data.youth_id, data.bed_id, now)
+        try:
+            await INSERT_HOLD.fetchrow(
+                connection, id=placement_id, youth_id=data.youth_id, bed_id=data.bed_id, held_until=held_until
+            )
+        except asyncpg.UniqueViolationError:
+            raise refused(409, "The bed or the youth was just held by another request.") from None
+        return dict(await PLACEMENT_OUT.one(connection, id=placement_id))
+
+
+@post("/placements/{id:uuid}/cancel", status_code=200)
+async def floor_cancel_hold(state: State, id: uuid.UUID, data: PlacementCancel) -> dict[str, Any]:
+    """The real cancel's statements in one transaction."""
+    if data.reason == "other" and not data.note.strip():
+        raise refused(422, "note: say what happened when the reason is 'other'")
+    async with state.pool.acquire() as connection, connection.transaction():
+        placement = await LOCK_PLACEMENT.fetchrow(connection, id=id)
+        if placement is None:
+            raise refused(404, f"No placement with id {id}.")
+        if placement["status"] != "held":
+            raise refused(409, f"Only a held placement can be cancelled; this one is {placement['status']}.")
+        now = datetime.now(UTC)
+        await CANCEL.fetchval(connection, id=id, now=now, reason=data.reason, note=data.note or None)
+        return dict(await PLACEMENT_OUT.one(connection, id=id))
+
+
+# --- The app, built by uvicorn (`--factory`) in its own subprocess -----------------------------
+
+
+async def decode_json_columns(connection: asyncpg.Connection) -> None:
+    """JSON columns come back decoded, as they do through SQLAlchemy."""
+    for kind in ("json", "jsonb"):
+        await connection.set_type_codec(kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+def floor_app() -> Litestar:
+    """A bare Litestar app: the routes above, no guards, a raw asyncpg pool the size of the real one."""
+    settings = Settings.from_env()
+
+    async def open_pool(app: Litestar) -> None:
+        dsn = plain_postgres_url(settings.sqlalchemy_url)
+        size = settings.db_pool_size
+        app.state.hold_hours = settings.hold_hours
+        app.state.pool = await asyncpg.create_pool(
+            dsn, min_size=size, max_size=size, init=decode_json_columns
+        )
+
+    async def close_pool(app: Litestar) -> None:
+        await app.state.pool.close()
+
+    return Litestar(
+        route_handlers=[floor_available_beds, floor_get_youth, floor_hold_bed, floor_cancel_hold],
+        on_startup=[open_pool],
+        on_shutdown=[close_pool],
+    )

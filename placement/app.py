@@ -15,6 +15,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
 from placement.core import audit_routes, health
+from placement.core.admission import Admission, admission_middleware
 from placement.core.body_depth import refuse_deep_bodies
 from placement.core.errors import EXCEPTION_HANDLERS, problem_responses
 from placement.core.http import DEPENDENCIES, request_id_middleware
@@ -39,6 +40,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         resources = await Resources.open(settings, clock)
         app.state.resources = resources
+        app.state.admission = admission
         revocations = asyncio.create_task(resources.tokens.listen(resources.redis))
         sealing = asyncio.create_task(resources.sealer.run())
         worker_task = None
@@ -53,6 +55,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
                 await worker.close()
             await resources.close()
 
+    admission = Admission(settings.max_in_flight, settings.max_queued, settings.queue_wait_seconds)
     api = Router(
         path=API_PREFIX,
         route_handlers=[
@@ -70,7 +73,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         before_request=refuse_deep_bodies,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, admission_middleware(admission)],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="Safe-house placement and caregiver support",
@@ -103,3 +106,8 @@ def document_problems(app: Litestar) -> None:
         for handler in getattr(route, "route_handlers", ()):
             if isinstance(handler, HTTPRouteHandler) and not handler.opt.get("public"):
                 handler.responses = {**common, **(handler.responses or {})}
+
+
+def app_from_env() -> Litestar:
+    """The app on `Settings.from_env()`: the factory each of uvicorn's API processes imports."""
+    return create_app(Settings.from_env())

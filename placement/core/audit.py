@@ -16,7 +16,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -26,6 +26,7 @@ from sqlalchemy import (
     Sequence,
     SmallInteger,
     String,
+    Table,
     func,
     insert,
     select,
@@ -73,6 +74,9 @@ class AuditEntry(Base):
             name="sealed_whole",
         ),
     )
+
+
+AUDIT_TABLE = cast(Table, AuditEntry.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +173,7 @@ async def write_pending(session: AsyncSession) -> int:
     """Insert the session's buffered entries, unsealed, in its transaction; returns how many."""
     pending: list[dict[str, Any]] = session.info.pop("audit", [])
     if pending:
-        await session.execute(insert(AuditEntry), pending)
+        await session.execute(insert(AUDIT_TABLE), pending)  # Core: no ORM bulk machinery
     return len(pending)
 
 

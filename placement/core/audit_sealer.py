@@ -15,26 +15,31 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import cast
 
-from sqlalchemy import Table, bindparam, exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from placement.core.audit import AUDIT_LOCK_KEY, GENESIS_HASH, AuditEntry, chain_hash, hashed_fields
+from placement.core.audit import (
+    AUDIT_LOCK_KEY,
+    AUDIT_TABLE,
+    GENESIS_HASH,
+    AuditEntry,
+    chain_hash,
+    hashed_fields,
+)
 
 log = logging.getLogger("placement.audit")
 Observe = Callable[[list[float]], None]
 
-_TABLE = cast(Table, AuditEntry.__table__)
 _RECORDED = [
     c
-    for c in _TABLE.c
+    for c in AUDIT_TABLE.c
     if c.name not in {"seq", "prev_hash", "hash", "sealed_at"}  # what it carries unsealed
 ]
 _SEAL = (
-    update(_TABLE)
-    .where(_TABLE.c.id == bindparam("entry_id"), _TABLE.c.seq.is_(None))
+    update(AUDIT_TABLE)
+    .where(AUDIT_TABLE.c.id == bindparam("entry_id"), AUDIT_TABLE.c.seq.is_(None))
     .values(
         seq=bindparam("new_seq"),
         prev_hash=bindparam("new_prev_hash"),

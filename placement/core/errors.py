@@ -12,9 +12,10 @@ from litestar import Request, Response
 from litestar.exceptions import ClientException, HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from litestar.types import ExceptionHandlersMap
+from litestar.types import ExceptionHandlersMap, Scope
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("placement.errors")
@@ -90,7 +91,7 @@ PROBLEM_MEANINGS = {
     409: "Conflicts with the current state (e.g. the bed is already held)",
     422: "Well-formed but refused: unknown references, rules of the domain",
     429: "Too many attempts: wait for Retry-After seconds",
-    503: "A service this request needs is unavailable",
+    503: "Busy or a service this request needs is unavailable: try again after Retry-After seconds",
 }
 
 
@@ -107,21 +108,27 @@ def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
-def problem(
-    status: int, detail: str, request: Request[Any, Any, Any], **extra: Any
-) -> Response[dict[str, Any]]:
+def problem_document(status: int, detail: str, scope: Scope, **extra: Any) -> dict[str, Any]:
     """A problem document; with type about:blank, the title is the status's own phrase (RFC 9457)."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": scope["path"],
         **extra,
     }
-    request_id = request.scope.get("state", {}).get("request_id")
+    request_id = scope.get("state", {}).get("request_id")
     if request_id:
         body["request_id"] = request_id
+    return body
+
+
+def problem(
+    status: int, detail: str, request: Request[Any, Any, Any], **extra: Any
+) -> Response[dict[str, Any]]:
+    """A problem response; `retry_after` (seconds) also becomes the Retry-After header."""
+    body = problem_document(status, detail, request.scope, **extra)
     headers = {"Retry-After": str(extra["retry_after"])} if "retry_after" in extra else None
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
@@ -177,6 +184,16 @@ def redis_down_handler(request: Request[Any, Any, Any], exc: RedisError) -> Resp
     return problem(503, "A service this request needs is unavailable; try again shortly.", request)
 
 
+OVERLOADED = "The service is busy; nothing was changed. Try again in a moment."
+RETRY_AFTER_SECONDS = 1
+
+
+def pool_exhausted_handler(request: Request[Any, Any, Any], exc: PoolTimeout) -> Response[Any]:
+    """No database connection came free within the wait: shed the request (its transaction had
+    not begun, so nothing was written)."""
+    return problem(503, OVERLOADED, request, retry_after=RETRY_AFTER_SECONDS)
+
+
 def unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem(
@@ -194,5 +211,6 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     DBAPIError: database_error_handler,
     asyncpg.exceptions.DataError: driver_data_handler,
     RedisError: redis_down_handler,
+    PoolTimeout: pool_exhausted_handler,
     Exception: unexpected_handler,
 }

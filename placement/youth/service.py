@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import date, datetime
 
 import msgspec
-from sqlalchemy import ColumnElement, Select, case, func, literal, select
+from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
@@ -38,7 +39,9 @@ def age_on(born: date, day: date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+@functools.cache
 def youth_status() -> ColumnElement[str]:
+    """The youth's status, derived from their live placement (built once: it is on every read)."""
     live = select(Placement.status).where(Placement.youth_id == Youth.id, in_effect()).scalar_subquery()
     return case(
         (Youth.exited_at.is_not(None), literal("exited")),
@@ -51,6 +54,26 @@ def youth_status() -> ColumnElement[str]:
 def _on_caseload(actor: Actor) -> ColumnElement[bool] | None:
     """The rows this actor may see: a caseworker their own caseload, placement staff all."""
     return Youth.caseworker_id == actor.user_id if actor.role == "caseworker" else None
+
+
+@functools.cache
+def _one_visible(caseload_only: bool) -> Select[Youth, str]:
+    """One youth by id (`youth_id`), within the caseload (`caseworker_id`) if asked: built once."""
+    query = select(Youth, youth_status().label("status")).where(Youth.id == bindparam("youth_id"))
+    return query.where(Youth.caseworker_id == bindparam("caseworker_id")) if caseload_only else query
+
+
+async def _find_visible(
+    session: AsyncSession, actor: Actor, youth_id: uuid.UUID, *, lock: bool = False
+) -> Row[Youth, str] | None:
+    caseload_only = _on_caseload(actor) is not None
+    query = _one_visible(caseload_only)
+    if lock:
+        query = query.with_for_update(of=Youth)
+    params = (
+        {"youth_id": youth_id, "caseworker_id": actor.user_id} if caseload_only else {"youth_id": youth_id}
+    )
+    return (await session.execute(query, params)).first()
 
 
 def _youth_out(youth: Youth, status: str, today: date) -> YouthOut:
@@ -90,10 +113,7 @@ async def visible_youth(
     session: AsyncSession, actor: Actor, youth_id: uuid.UUID, *, lock: bool = False
 ) -> Youth:
     """The youth if this actor may see them; 404 otherwise, so ids cannot be probed."""
-    query = _visible(actor).where(Youth.id == youth_id)
-    if lock:
-        query = query.with_for_update(of=Youth)
-    row = (await session.execute(query)).first()
+    row = await _find_visible(session, actor, youth_id, lock=lock)
     if row is None:
         raise NotFound(f"No youth with id {youth_id} on your caseload.")
     youth: Youth = row[0]
@@ -101,7 +121,7 @@ async def visible_youth(
 
 
 async def get_youth(session: AsyncSession, actor: Actor, youth_id: uuid.UUID, today: date) -> YouthOut:
-    row = (await session.execute(_visible(actor).where(Youth.id == youth_id))).first()
+    row = await _find_visible(session, actor, youth_id)
     if row is None:
         raise NotFound(f"No youth with id {youth_id} on your caseload.")
     audit.record(session, "read_youth", ENTITY, youth_id)

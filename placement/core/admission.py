@@ -1,0 +1,92 @@
+"""Load shedding: a bounded number of requests inside the service, a bounded queue before it.
+
+A burst larger than the service can take turns into quick 503 answers with Retry-After rather than
+into requests that wait half a minute for a database connection and then fail. Health probes (and
+the metrics) are never queued, so they can say how busy the process is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
+import msgspec
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
+
+from placement.core.errors import OVERLOADED, PROBLEM_MEDIA_TYPE, RETRY_AFTER_SECONDS, problem_document
+
+UNQUEUED_PREFIXES = ("/health/", "/metrics")
+
+
+class Overloaded(Exception):
+    """No turn within the wait, or the queue is full."""
+
+
+class Admission:
+    """At most `limit` requests in flight; up to `queue` more wait, each at most `wait` seconds."""
+
+    def __init__(self, limit: int, queue: int, wait: float) -> None:
+        self.limit = limit
+        self.queue = queue
+        self.wait = wait
+        self.in_flight = 0
+        self.waiting = 0
+        self._turns = asyncio.Semaphore(limit)
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        """Hold one of the `limit` places for the block. Raises Overloaded."""
+        if self._turns.locked() and self.waiting >= self.queue:
+            raise Overloaded
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(self.wait):
+                await self._turns.acquire()
+        except TimeoutError:
+            raise Overloaded from None
+        finally:
+            self.waiting -= 1
+        self.in_flight += 1
+        try:
+            yield
+        finally:
+            self.in_flight -= 1
+            self._turns.release()
+
+
+def admission_middleware(admission: Admission) -> Callable[[ASGIApp], ASGIApp]:
+    """ASGI middleware (for Litestar's `middleware=`) that admits requests through `admission`."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def admit(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP or scope["path"].startswith(UNQUEUED_PREFIXES):
+                await app(scope, receive, send)
+                return
+            try:
+                async with admission.turn():
+                    await app(scope, receive, send)
+            except Overloaded:
+                await send_overloaded(scope, send)
+
+        return admit
+
+    return middleware
+
+
+async def send_overloaded(scope: Scope, send: Send) -> None:
+    """503 problem+json with Retry-After, written straight to the connection."""
+    body = msgspec.json.encode(problem_document(503, OVERLOADED, scope, retry_after=RETRY_AFTER_SECONDS))
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": 503,
+        "headers": [
+            (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(RETRY_AFTER_SECONDS).encode()),
+        ],
+    }
+    await send(start)
+    done: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(done)

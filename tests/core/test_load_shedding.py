@@ -1,0 +1,182 @@
+"""Load shedding: more requests than the service can take are answered 503 at once, never 500."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select, text
+
+from placement.app import create_app
+from placement.bench.api import api_bench
+from placement.core.admission import Admission, Overloaded
+from placement.core.resources import Resources
+from placement.core.settings import Settings
+from placement.placements.models import Placement
+from placement.youth.models import Youth
+from tests.factories import API, make_safe_house, make_youth, youth_body
+
+
+async def test_a_full_queue_turns_a_request_away_at_once() -> None:
+    admission = Admission(limit=1, queue=1, wait=5)
+    async with admission.turn():
+        queued = asyncio.create_task(_enter(admission))
+        await asyncio.sleep(0.01)
+        assert admission.waiting == 1
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(Overloaded):
+            await _enter(admission)
+        assert asyncio.get_running_loop().time() - started < 0.05
+    await queued
+    assert (admission.in_flight, admission.waiting) == (0, 0)
+
+
+async def test_a_queued_request_gives_up_after_the_wait() -> None:
+    admission = Admission(limit=1, queue=10, wait=0.05)
+    async with admission.turn():
+        with pytest.raises(Overloaded):
+            await _enter(admission)
+    assert admission.waiting == 0
+    await _enter(admission)  # the turn it gave up is not lost
+
+
+async def _enter(admission: Admission) -> None:
+    async with admission.turn():
+        await asyncio.sleep(0)
+
+
+@asynccontextmanager
+async def tight_app(settings: Settings, **limits: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A second app on the same database, with the given pool and admission limits."""
+    app = create_app(replace(settings, **limits))
+    async with app.lifespan():
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://tight.local") as client:
+            yield client
+
+
+@asynccontextmanager
+async def bed_locked(resources: Resources, bed_id: str) -> AsyncIterator[None]:
+    """Another transaction holds the bed's row lock: a hold of that bed waits for it."""
+    async with resources.engine.connect() as connection, connection.begin():
+        await connection.execute(text("SELECT 1 FROM beds WHERE id = :id FOR UPDATE"), {"id": bed_id})
+        yield
+
+
+def assert_shed(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["detail"].startswith("The service is busy; nothing was changed.")
+    assert response.json()["request_id"] == response.headers["x-request-id"]
+
+
+async def test_past_the_queue_requests_get_503_and_health_says_the_pool_is_saturated(
+    client: httpx.AsyncClient, sign_in: Any, settings: Settings, resources: Resources
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    house = await make_safe_house(client, staff, beds=1)
+    bed = house["bed_list"][0]["id"]
+    youth = [await make_youth(client, staff, caseworker) for _ in range(3)]
+
+    async with tight_app(settings, db_pool_size=1, max_in_flight=1, max_queued=1) as tight:
+        holds = [
+            tight.post(f"{API}/placements", json={"youth_id": y["id"], "bed_id": bed}, headers=staff.headers)
+            for y in youth
+        ]
+        async with bed_locked(resources, bed):
+            first = asyncio.create_task(holds[0])  # holds the only turn, waiting on the bed
+            await asyncio.sleep(0.2)
+            second = asyncio.create_task(holds[1])  # queued
+            await asyncio.sleep(0.05)
+            assert_shed(await holds[2])
+            ready = await tight.get("/health/ready")
+            assert ready.status_code == 503
+            assert ready.json()["database"] == "saturated"
+            assert ready.json()["load"] == {
+                "pool_size": 1,
+                "connections_in_use": 1,
+                "requests_in_flight": 1,
+                "requests_queued": 1,
+            }
+        assert (await first).status_code == 201
+        assert (await second).status_code == 409
+        assert (await tight.get("/health/ready")).status_code == 200
+
+    async with resources.sessionmaker() as session:
+        on_bed = await session.scalar(select(func.count()).where(Placement.bed_id == bed))
+        assert on_bed == 1
+
+
+async def test_no_connection_within_the_wait_is_a_503_with_nothing_written(
+    client: httpx.AsyncClient, sign_in: Any, settings: Settings, resources: Resources
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    house = await make_safe_house(client, staff, beds=1)
+    bed = house["bed_list"][0]["id"]
+    person = await make_youth(client, staff, caseworker)
+    referral = youth_body(caseworker.id)
+
+    async with tight_app(settings, db_pool_size=1, max_in_flight=5, queue_wait_seconds=0.3) as tight:
+        assert (await tight.get(f"{API}/me", headers=staff.headers)).status_code == 200  # token cached
+        async with bed_locked(resources, bed):
+            waiting = asyncio.create_task(
+                tight.post(
+                    f"{API}/placements", json={"youth_id": person["id"], "bed_id": bed}, headers=staff.headers
+                )
+            )
+            await asyncio.sleep(0.2)
+            refused = await tight.post(f"{API}/youth", json=referral, headers=staff.headers)
+            assert_shed(refused)
+        assert (await waiting).status_code == 201
+
+    async with resources.sessionmaker() as session:
+        created = await session.scalar(
+            select(func.count()).where(Youth.case_reference == referral["case_reference"])
+        )
+        assert created == 0
+
+
+def test_a_burst_far_past_the_pool_gets_only_201_409_and_503_and_no_bed_twice(
+    server_settings: Settings, tmp_path: Path
+) -> None:
+    """Real uvicorn, real sockets: 400 holds at once for 3 beds on a pool of 2 connections."""
+    assert server_settings.database_url and server_settings.redis_url
+    env = {
+        "DATABASE_URL": server_settings.database_url,
+        "REDIS_URL": server_settings.redis_url,
+        "PLACEMENT_DB_POOL_SIZE": "2",
+        "PLACEMENT_MAX_IN_FLIGHT": "4",
+        "PLACEMENT_MAX_QUEUED": "16",
+    }
+    figures = tmp_path / "burst.json"
+    args = [
+        "--scenario",
+        "burst",
+        "--houses",
+        "5",
+        "--burst",
+        "400",
+        "--burst-beds",
+        "3",
+        "--json",
+        str(figures),
+    ]
+
+    result = CliRunner().invoke(api_bench, args, env=env)
+
+    assert result.exit_code == 0, result.output
+    burst = json.loads(figures.read_text())["scenarios"]["burst"]
+    assert burst["connection_errors"] == {}, burst
+    assert burst["answered"] == 400
+    assert set(burst["statuses"]) <= {"201", "409", "503"}, burst["statuses"]
+    assert burst["statuses"]["201"] == 3 and burst["statuses"]["503"] > 0, burst["statuses"]
+    assert burst["invariants"]["hold"], burst["invariants"]

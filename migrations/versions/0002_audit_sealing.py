@@ -5,8 +5,9 @@ Revises: 0001
 Create Date: 2026-12-02 15:50:00
 
 An entry gets an insertion id at once; its place in the chain (seq, prev_hash, hash) is filled in
-later, exactly once, by the sealer. The trigger keeps the table append-only: the only change it
-lets through is that one sealing of an unsealed row, with every recorded field unchanged.
+later, exactly once, by the sealer. The triggers keep the table append-only: an entry is inserted
+unsealed, and the only change let through is that one sealing of an unsealed row, with every
+recorded field unchanged.
 """
 
 from collections.abc import Sequence
@@ -26,6 +27,9 @@ RECORDED_NEW = ", ".join(f"NEW.{c}" for c in RECORDED.split(", "))
 SEAL_ONCE = f"""
 CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'INSERT' AND NEW.seq IS NULL THEN
+        RETURN NEW;  -- entries arrive unsealed: only the sealer gives them a place in the chain
+    END IF;
     IF TG_OP = 'UPDATE' AND OLD.seq IS NULL AND NEW.seq IS NOT NULL
         AND ({RECORDED_NEW}) IS NOT DISTINCT FROM ({RECORDED_OLD}) THEN
         RETURN NEW;  -- the one sealing of an unsealed entry
@@ -74,6 +78,10 @@ def upgrade() -> None:
         postgresql_where=sa.text("seq IS NULL"),
     )
     op.execute(SEAL_ONCE)
+    op.execute(
+        "CREATE TRIGGER audit_log_insert_unsealed BEFORE INSERT ON audit_log"
+        " FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()"
+    )
     op.execute("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete")
 
 
@@ -83,6 +91,7 @@ def downgrade() -> None:
         "DO $$ BEGIN IF EXISTS (SELECT 1 FROM audit_log WHERE seq IS NULL) THEN "
         "RAISE EXCEPTION 'audit entries wait to be sealed: run the service until they are'; END IF; END $$"
     )
+    op.execute("DROP TRIGGER audit_log_insert_unsealed ON audit_log")
     op.execute(REFUSE_ALL)
     op.drop_index(op.f("ix_audit_log_unsealed"), table_name="audit_log")
     op.drop_constraint(op.f("ck_audit_log_sealed_whole"), "audit_log", type_="check")

@@ -30,6 +30,7 @@ from placement.bench.burst import BurstResult, run_burst
 from placement.bench.data import Demand, load_bench_data
 from placement.bench.load import Figures, Target
 from placement.bench.scenarios import SCENARIOS, Comparison, compare
+from placement.bench.sealing import MAX_DELAY_MS, Sealing, sealing_delays
 from placement.bench.servers import serving
 from placement.core import migrate
 from placement.core.databases import throwaway_database
@@ -65,24 +66,27 @@ class ApiBenchResult:
     youth: int
     comparisons: list[Comparison]
     burst: BurstResult | None
+    sealing: Sealing
 
     @property
     def failed(self) -> list[str]:
         """The scenarios that missed a target."""
         failed = [c.scenario for c in self.comparisons if not c.passed]
-        return failed + ([BURST] if self.burst and not self.burst.passed else [])
+        failed += [BURST] if self.burst and not self.burst.passed else []
+        return failed + ([] if self.sealing.passed else ["audit sealing"])
 
     @property
     def passed(self) -> bool:
         return not self.failed
 
     def as_json(self) -> dict[str, Any]:
-        measured = ("comparisons", "burst")
+        measured = ("comparisons", "burst", "sealing")
         setup = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in measured}
         scenarios = {c.scenario: c.as_json() for c in self.comparisons}
         if self.burst is not None:
             scenarios[BURST] = self.burst.as_json()
-        return {**setup, "scenarios": scenarios, "passed": self.passed}
+        sealing = {**dataclasses.asdict(self.sealing), "passed": self.sealing.passed}
+        return {**setup, "scenarios": scenarios, "sealing": sealing, "passed": self.passed}
 
 
 def verdict(ok: bool) -> str:
@@ -142,6 +146,15 @@ def report_burst(b: BurstResult) -> list[str]:
     return lines
 
 
+def report_sealing(s: Sealing) -> str:
+    """How long the real app's audit entries waited to be chained, over the whole run."""
+    return (
+        f"audit sealing: {s.sealed} entries chained, {s.unsealed} waiting; recorded to sealed "
+        f"p50 {s.p50_ms:.1f} ms, p99 {s.p99_ms:.1f} ms, max {s.max_ms:.1f} ms "
+        f"(target <= {MAX_DELAY_MS:g} ms) {verdict(s.passed)}"
+    )
+
+
 def report(result: ApiBenchResult) -> str:
     """Every scenario's figures and verdict, then the overall verdict, as printed."""
     lines = [
@@ -153,6 +166,7 @@ def report(result: ApiBenchResult) -> str:
         lines += ["", *report_comparison(comparison)]
     if result.burst is not None:
         lines += ["", *report_burst(result.burst)]
+    lines += ["", report_sealing(result.sealing)]
     failed = f" ({', '.join(result.failed)})" if result.failed else ""
     lines += ["", f"verdict: {verdict(result.passed)}{failed}"]
     return "\n".join(lines)
@@ -231,6 +245,7 @@ def run_api_bench(
             youth=len(data.youth_ids),
             comparisons=comparisons,
             burst=run_burst(runner, real, data, dsn) if bursting else None,
+            sealing=runner.run(sealing_delays(dsn)),
         )
 
 

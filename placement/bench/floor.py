@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -19,12 +18,10 @@ from litestar import Litestar, get, post
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.params import Parameter
-from sqlalchemy import bindparam, insert, or_, select, update
-from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import BindParameter, ClauseElement
+from sqlalchemy import insert, or_, select, update
 
 from placement.core.audit import Actor
+from placement.core.compiled import Statement, compiled, param
 from placement.core.errors import Unprocessable
 from placement.core.schemas import Limit, Offset
 from placement.core.settings import Settings, plain_postgres_url
@@ -39,46 +36,6 @@ from placement.youth.service import age_on, youth_status
 
 # The free-beds filter check: the bench signs in as placement staff, who see exact distances.
 FLOOR_ACTOR = Actor(user_id=None, name="bench floor", role="placement_staff")
-DIALECT = PGDialect_asyncpg()  # type: ignore[no-untyped-call]
-
-
-@dataclass(frozen=True, slots=True)
-class Statement:
-    """A statement compiled once for asyncpg: its SQL, and the order of its values."""
-
-    sql: str
-    names: tuple[str, ...]
-    fixed: dict[str, Any]
-
-    def args(self, values: dict[str, Any]) -> list[Any]:
-        return [values[name] if name in values else self.fixed[name] for name in self.names]
-
-    async def fetchrow(self, connection: asyncpg.Connection, **values: Any) -> asyncpg.Record | None:
-        return await connection.fetchrow(self.sql, *self.args(values))
-
-    async def one(self, connection: asyncpg.Connection, **values: Any) -> asyncpg.Record:
-        """The one row, which the transaction's locks guarantee."""
-        row = await self.fetchrow(connection, **values)
-        assert row is not None
-        return row
-
-    async def fetchval(self, connection: asyncpg.Connection, **values: Any) -> Any:
-        return await connection.fetchval(self.sql, *self.args(values))
-
-
-def param(name: str) -> BindParameter[Any]:
-    """A value bound by name when the statement runs."""
-    return bindparam(name, required=False)
-
-
-def compiled(statement: ClauseElement) -> Statement:
-    """Compile a SQLAlchemy statement as the service's engine would; values bind by name later.
-
-    An IN list of constants becomes one parameter per value, as the engine renders it.
-    """
-    compiler = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
-    assert isinstance(compiler, SQLCompiler)
-    return Statement(compiler.string, tuple(compiler.positiontup or ()), dict(compiler.params))
 
 
 def live_on(column: Any) -> Statement:

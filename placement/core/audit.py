@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+import asyncpg
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
@@ -36,7 +37,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from placement.core.db import Base
+from placement.core.compiled import compiled, param
+from placement.core.db import Base, driver_connection
 
 AUDIT_LOCK_KEY = 0x61756469  # "audi": the sealer's advisory lock, held only while it seals
 GENESIS_HASH = "0" * 64
@@ -169,11 +171,26 @@ def record(
     session.info.setdefault("audit", []).append(fields)
 
 
+RECORDED = (
+    "at", "actor_id", "actor", "role", "action", "entity", "entity_id", "outcome", "status", "request_id",
+    "detail",
+)  # fmt: skip
+_INSERT_UNSEALED = compiled(insert(AUDIT_TABLE).values({name: param(name) for name in RECORDED}))
+
+
+async def insert_unsealed(connection: asyncpg.Connection, entries: list[dict[str, Any]]) -> None:
+    """Insert entries, unsealed, in one statement batch on the driver (it is on every audited
+    request); `detail` goes as JSON text, as the engine's jsonb codec expects."""
+    await _INSERT_UNSEALED.execute_many(
+        connection, ({**entry, "detail": json.dumps(entry["detail"])} for entry in entries)
+    )
+
+
 async def write_pending(session: AsyncSession) -> int:
     """Insert the session's buffered entries, unsealed, in its transaction; returns how many."""
     pending: list[dict[str, Any]] = session.info.pop("audit", [])
     if pending:
-        await session.execute(insert(AUDIT_TABLE), pending)  # Core: no ORM bulk machinery
+        await insert_unsealed(await driver_connection(session), pending)
     return len(pending)
 
 
@@ -192,8 +209,8 @@ async def record_at_once(
     """Write one entry in a single autocommitted statement (for refusals, whose request rolls back)."""
     fields = entry_fields(actor, request_id, action, entity, entity_id, outcome, status, detail)
     async with engine.connect() as connection:
-        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-        await autocommit.execute(insert(AuditEntry).values(**fields))
+        raw = await connection.get_raw_connection()  # no transaction begun: the insert autocommits
+        await insert_unsealed(raw.driver_connection, [fields])
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,13 +65,17 @@ def create_sessionmaker(
     )
 
 
-async def driver_connection(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under the session, for a hot read run straight through the driver.
+async def driver_connection(session: AsyncSession, *, in_transaction: bool = True) -> asyncpg.Connection:
+    """The asyncpg connection under the session, for a hot statement run straight through the driver.
 
-    It is the session's own connection (no second checkout). A statement run on it before the
-    session has executed anything runs outside a transaction: keep it to single reads.
+    It is the session's own connection (no second checkout), inside the session's transaction: the
+    engine begins that lazily, at its first statement, so it is begun here if the session has not
+    executed anything yet. `in_transaction=False` skips that for a single read that needs none.
     """
     connection = await session.connection()
     raw = await connection.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
+    if in_transaction and not driver.is_in_transaction():
+        # The dialect's own lazy BEGIN, so its later COMMIT or ROLLBACK ends this transaction.
+        await raw.dbapi_connection._start_transaction()  # type: ignore[union-attr]
     return driver

@@ -30,9 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import array as pg_array
-from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from placement.core.compiled import Statement, compiled
 from placement.core.db import driver_connection
 from placement.core.geo import BANDS_KM, EARTH_RADIUS_KM, distance_band
 from placement.core.schemas import Page
@@ -184,43 +184,27 @@ def _statement(shape: tuple[bool, ...], exact: bool, paged: bool) -> Select[*tup
     return query
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledQuery:
-    sql: str
-    names: tuple[str, ...]  # the parameter behind each `$n`, in order
-    constants: dict[str, Any]  # values SQLAlchemy bound itself (e.g. the live statuses)
-
-    def arguments(self, values: dict[str, Any]) -> list[Any]:
-        return [values[name] if name in values else self.constants[name] for name in self.names]
-
-
-def _compile(statement: Select[*tuple[Any, ...]]) -> CompiledQuery:
-    dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
-    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    return CompiledQuery(str(compiled), tuple(compiled.positiontup or ()), dict(compiled.params))
+@lru_cache(maxsize=512)
+def _page(shape: tuple[bool, ...], exact: bool) -> Statement:
+    return compiled(_statement(shape, exact, paged=True))
 
 
 @lru_cache(maxsize=512)
-def _page(shape: tuple[bool, ...], exact: bool) -> CompiledQuery:
-    return _compile(_statement(shape, exact, paged=True))
-
-
-@lru_cache(maxsize=512)
-def _count(shape: tuple[bool, ...], exact: bool) -> CompiledQuery:
+def _count(shape: tuple[bool, ...], exact: bool) -> Statement:
     everything = _statement(shape, exact, paged=False).subquery()
-    return _compile(select(func.count()).select_from(everything))
+    return compiled(select(func.count()).select_from(everything))
 
 
 def available_beds_sql(f: BedFilter, limit: int, offset: int, exact: bool) -> tuple[str, list[Any]]:
     """SQL (asyncpg `$n` style) and arguments for one page of free beds matching `f`."""
     query = _page(f.shape(), exact)
-    return query.sql, query.arguments({**f.values(), "limit": limit, "offset": offset})
+    return query.sql, query.args({**f.values(), "limit": limit, "offset": offset})
 
 
 def count_available_beds_sql(f: BedFilter, exact: bool) -> tuple[str, list[Any]]:
     """SQL and arguments counting every free bed matching `f` (for a page past the end)."""
     query = _count(f.shape(), exact)
-    return query.sql, query.arguments(f.values())
+    return query.sql, query.args(f.values())
 
 
 def available_bed(row: Any, exact: bool) -> AvailableBed:
@@ -250,7 +234,7 @@ async def list_available_beds(
     session: AsyncSession, f: BedFilter, limit: int, offset: int, exact: bool
 ) -> Page[AvailableBed]:
     """One page of free beds, with the number of all that match."""
-    connection = await driver_connection(session)
+    connection = await driver_connection(session, in_transaction=False)
     rows = await connection.fetch(*_flat(available_beds_sql(f, limit, offset, exact)))
     # Past the last page (or when nothing matches) there is no window count: count without paging.
     total = (

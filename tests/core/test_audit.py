@@ -18,7 +18,7 @@ from tests.factories import API, make_safe_house, make_youth
 
 async def entries_for(resources: Resources, **where: Any) -> list[AuditEntry]:
     async with resources.sessionmaker() as session:
-        query = select(AuditEntry).order_by(AuditEntry.seq)
+        query = select(AuditEntry).order_by(AuditEntry.id)
         for column, value in where.items():
             query = query.where(getattr(AuditEntry, column) == value)
         return list((await session.scalars(query)).all())

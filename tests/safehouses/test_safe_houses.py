@@ -63,9 +63,9 @@ async def test_staff_and_admins_see_the_address_and_the_read_is_audited(
     async with resources.sessionmaker() as session:
         reads = (
             await session.execute(
-                select(AuditEntry.action, AuditEntry.entity_id, AuditEntry.detail).where(
-                    AuditEntry.actor_id == user.id
-                )
+                select(AuditEntry.action, AuditEntry.entity_id, AuditEntry.detail)
+                .where(AuditEntry.actor_id == user.id)
+                .order_by(AuditEntry.id)
             )
         ).all()
     assert [(a, e) for a, e, _ in reads] == [

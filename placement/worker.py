@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import time
+from collections.abc import Callable
 from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
+from arq.typing import WorkerCoroutine
 
 from placement.core.idempotency import forget_old_keys
 from placement.core.jobs import redis_settings
@@ -17,6 +21,7 @@ from placement.core.uow import unit_of_work
 from placement.placements.service import expire_overdue_holds
 
 log = logging.getLogger("placement.worker")
+ObserveJob = Callable[[str, float], None]  # (function name, seconds)
 
 
 async def expire_holds(ctx: dict[str, Any]) -> int:
@@ -36,7 +41,25 @@ async def forget_idempotency_keys(ctx: dict[str, Any]) -> int:
         return await forget_old_keys(session, resources.clock())
 
 
-def worker_settings(settings: Settings, resources: Resources | None = None) -> dict[str, Any]:
+def timed(job: WorkerCoroutine, observe: ObserveJob | None) -> WorkerCoroutine:
+    """The job, telling `observe` how long each run took (a failed run too)."""
+    if observe is None:
+        return job
+
+    @functools.wraps(job)  # keeps the name arq knows the job by
+    async def run(ctx: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return await job(ctx, *args, **kwargs)
+        finally:
+            observe(job.__qualname__, time.perf_counter() - started)
+
+    return run
+
+
+def worker_settings(
+    settings: Settings, resources: Resources | None = None, observe_job: ObserveJob | None = None
+) -> dict[str, Any]:
     """Keyword arguments for `arq.worker.Worker`: functions, cron, and the shared resources."""
 
     async def startup(ctx: dict[str, Any]) -> None:
@@ -53,11 +76,12 @@ def worker_settings(settings: Settings, resources: Resources | None = None) -> d
             await ctx["resources"].close()
 
     redis: RedisSettings = redis_settings(settings)
+    expire, forget = timed(expire_holds, observe_job), timed(forget_idempotency_keys, observe_job)
     return {
-        "functions": [expire_holds, forget_idempotency_keys],
+        "functions": [expire, forget],
         "cron_jobs": [
-            cron(expire_holds, second=0, unique=True, run_at_startup=True),
-            cron(forget_idempotency_keys, minute=17, second=30, unique=True),
+            cron(expire, second=0, unique=True, run_at_startup=True),
+            cron(forget, minute=17, second=30, unique=True),
         ],
         "redis_settings": redis,
         "on_startup": startup,

@@ -25,6 +25,17 @@ def plain_postgres_url(url: str) -> str:
     return urlunsplit(parts._replace(scheme="postgresql"))
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def parse_log_format(raw: str) -> str:
+    """`text` or `json`, whatever the case; anything else is refused at start-up."""
+    chosen = raw.strip().lower()
+    if chosen not in LOG_FORMATS:
+        raise ValueError(f"PLACEMENT_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {raw!r}")
+    return chosen
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the service needs to know about its environment.
@@ -61,6 +72,8 @@ class Settings:
     run_worker_inline: bool = False
     # Database statements logged (debugging only).
     echo_sql: bool = False
+    # Log lines as plain text, or ("json") as one JSON object a line carrying the request id.
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -92,6 +105,7 @@ class Settings:
             queue_wait_seconds=seconds("QUEUE_WAIT_SECONDS", defaults.queue_wait_seconds),
             echo_sql=env.get(ENV_PREFIX + "ECHO_SQL", "") == "1",
             audit_key=env.get(ENV_PREFIX + "AUDIT_KEY") or None,
+            log_format=parse_log_format(env.get(ENV_PREFIX + "LOG_FORMAT") or defaults.log_format),
         )
 
     def with_servers(self, database_url: str, redis_url: str) -> Settings:

@@ -1,0 +1,191 @@
+"""Prometheus metrics at `/metrics` (admins): requests by route template, load, audit sealing, jobs.
+
+Each app keeps its own registry (never the process-wide default: tests build many apps in one
+process), so a scrape shows the one process that answers it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from arq.constants import default_queue_name
+from litestar import Litestar, Request, Response, Router, get
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
+)
+from redis.exceptions import RedisError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.core.audit import count_unsealed
+from placement.core.health import Load, current_load, saturated
+from placement.core.resources import Resources
+from placement.core.security.guards import allow
+
+MEDIA_TYPE = "text/plain; version=0.0.4"  # the text format every scraper reads (Litestar adds the charset)
+disable_created_metrics()  # type: ignore[no-untyped-call]  # no `_created` series: noise here
+
+UNMATCHED = "unmatched"  # the route label of a request no route matched (404, 405)
+SHED = "shed"  # ... of a 503 answered before routing (admission now answers after it)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+SEALING_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+JOB_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+class ServiceMetrics:
+    """One app's metrics, in a registry of its own."""
+
+    def __init__(self) -> None:
+        self.registry = registry = CollectorRegistry()
+        ProcessCollector(registry=registry)  # process_*: CPU, memory, start time (which process answered)
+        by_request = ["route", "method", "status"]
+        self.requests = Counter(
+            "placement_http_requests",
+            "HTTP requests answered, by route template, method and status",
+            by_request,
+            registry=registry,
+        )
+        self.request_seconds = Histogram(
+            "placement_http_request_duration_seconds",
+            "Time to answer an HTTP request (its wait for admission included), by route, method, status",
+            by_request,
+            buckets=REQUEST_BUCKETS,
+            registry=registry,
+        )
+        self.pool_size = Gauge(
+            "placement_db_pool_size", "Connections in the database pool", registry=registry
+        )
+        self.connections_in_use = Gauge(
+            "placement_db_connections_in_use", "Database connections checked out", registry=registry
+        )
+        self.requests_in_flight = Gauge(
+            "placement_requests_in_flight", "Requests admitted and being served", registry=registry
+        )
+        self.requests_queued = Gauge(
+            "placement_requests_queued", "Requests waiting for admission", registry=registry
+        )
+        self.audit_unsealed = Gauge(
+            "placement_audit_unsealed_entries",
+            "Audit entries committed and waiting for the sealer (NaN: not counted, the pool is saturated)",
+            registry=registry,
+        )
+        self.sealing_delay = Histogram(
+            "placement_audit_sealing_delay_seconds",
+            "From an audit entry's recording to its sealing, for the entries this process sealed",
+            buckets=SEALING_BUCKETS,
+            registry=registry,
+        )
+        self.jobs_queued = Gauge(
+            "placement_jobs_queued",
+            "Jobs in the arq queue, due or deferred (NaN: Redis did not answer)",
+            registry=registry,
+        )
+        self.job_duration = Histogram(
+            "placement_job_duration_seconds",
+            "Run time of the jobs this process ran, failures included, by function",
+            ["function"],
+            buckets=JOB_BUCKETS,
+            registry=registry,
+        )
+
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(route, method, str(status)).inc()
+        self.request_seconds.labels(route, method, str(status)).observe(seconds)
+
+    def observe_sealing(self, delays: list[float]) -> None:
+        """An `AuditSealer` observer: each sealed entry's delay, in seconds."""
+        for delay in delays:
+            self.sealing_delay.observe(max(delay, 0.0))
+
+    def observe_job(self, function: str, seconds: float) -> None:
+        self.job_duration.labels(function).observe(seconds)
+
+    def show_load(self, load: Load) -> None:
+        self.pool_size.set(load.pool_size)
+        self.connections_in_use.set(load.connections_in_use)
+        self.requests_in_flight.set(load.requests_in_flight)
+        self.requests_queued.set(load.requests_queued)
+
+
+def route_label(scope: Scope, status: int) -> str:
+    """The matched route's template (`/api/v1/youth/{id}`), never the path with its ids."""
+    template: str | None = scope.get("path_template")
+    if template:
+        return template
+    return SHED if status == 503 else UNMATCHED
+
+
+def method_label(scope: Scope) -> str:
+    """The method, or `other` (clients may send any token: labels must stay few)."""
+    method = scope.get("method", "")
+    return method if method in METHODS else "other"
+
+
+def measure_requests(app: ASGIApp, metrics: ServiceMetrics) -> ASGIApp:
+    """ASGI wrapper that counts and times each HTTP request once its answer has been sent."""
+
+    async def measured(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless a response starts
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await app(scope, receive, send_noting_status)
+        finally:
+            seconds = time.perf_counter() - started
+            metrics.observe_request(route_label(scope, status), method_label(scope), status, seconds)
+
+    return measured
+
+
+def instrument(app: Litestar, metrics: ServiceMetrics) -> None:
+    """Keep `metrics` on the app and measure every request it answers, routed or not.
+
+    Litestar runs app middleware only after a route has matched (a 404 never reaches it), so the
+    wrapper goes round the app's whole handler, as Litestar's OpenTelemetry plugin does; routing
+    has filled in the route's template by the time the answer is sent.
+    """
+    app.state.metrics = metrics
+    app.asgi_handler = measure_requests(app.asgi_handler, metrics)
+
+
+async def queue_depth(resources: Resources) -> float:
+    try:
+        return float(await resources.redis.zcard(default_queue_name))
+    except RedisError:
+        return math.nan
+
+
+@get("/metrics", opt=allow("admin", entity="metrics"), media_type=MEDIA_TYPE)
+async def read_metrics(
+    request: Request[Any, Any, Any], resources: Resources, session: AsyncSession
+) -> Response[bytes]:
+    """This process's metrics, in the Prometheus text format."""
+    metrics: ServiceMetrics = request.app.state.metrics
+    load = current_load(resources, request.app.state.admission)
+    metrics.show_load(load)
+    # Counting needs a connection: when none is free, say "unknown" rather than join the queue.
+    metrics.audit_unsealed.set(math.nan if saturated(load) else await count_unsealed(session))
+    metrics.jobs_queued.set(await queue_depth(resources))
+    return Response(generate_latest(metrics.registry), media_type=MEDIA_TYPE)
+
+
+router = Router(path="/", route_handlers=[read_metrics], tags=["metrics"])

@@ -14,11 +14,12 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
-from placement.core import audit_routes, health
+from placement.core import audit_routes, health, metrics
 from placement.core.admission import Admission, admission_middleware
 from placement.core.body_depth import refuse_deep_bodies
 from placement.core.errors import EXCEPTION_HANDLERS, problem_responses
 from placement.core.http import DEPENDENCIES, request_id_middleware
+from placement.core.logs import carry_request_id, configure_logging
 from placement.core.resources import Resources, utc_now
 from placement.core.security import routes as security_routes
 from placement.core.security.guards import PUBLIC, authorize
@@ -41,11 +42,12 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         resources = await Resources.open(settings, clock)
         app.state.resources = resources
         app.state.admission = admission
+        resources.sealer.observers.append(service_metrics.observe_sealing)
         revocations = asyncio.create_task(resources.tokens.listen(resources.redis))
         sealing = asyncio.create_task(resources.sealer.run())
         worker_task = None
         if settings.run_worker_inline:
-            worker = Worker(**worker_settings(settings, resources))
+            worker = Worker(**worker_settings(settings, resources, service_metrics.observe_job))
             worker_task = asyncio.create_task(worker.async_run())
         try:
             yield
@@ -56,6 +58,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             await resources.close()
 
     admission = Admission(settings.max_in_flight, settings.max_queued, settings.queue_wait_seconds)
+    service_metrics = metrics.ServiceMetrics()
     api = Router(
         path=API_PREFIX,
         route_handlers=[
@@ -68,13 +71,14 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         ],
     )
     app = Litestar(
-        route_handlers=[api, health.router],
+        route_handlers=[api, health.router, metrics.router],
         guards=[authorize],
         before_request=refuse_deep_bodies,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, admission_middleware(admission)],
+        middleware=[request_id_middleware, carry_request_id, admission_middleware(admission)],
         lifespan=[lifespan],
+        logging_config=None,  # logging is the process's to set up (placement.core.logs), not the app's
         openapi_config=OpenAPIConfig(
             title="Safe-house placement and caregiver support",
             version="0.1.0",
@@ -87,6 +91,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         debug=False,
     )
     document_problems(app)
+    metrics.instrument(app, service_metrics)
     return app
 
 
@@ -109,5 +114,7 @@ def document_problems(app: Litestar) -> None:
 
 
 def app_from_env() -> Litestar:
-    """The app on `Settings.from_env()`: the factory each of uvicorn's API processes imports."""
-    return create_app(Settings.from_env())
+    """The factory each of uvicorn's API processes imports: settings and logging from the environment."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_format)
+    return create_app(settings)

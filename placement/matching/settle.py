@@ -12,7 +12,6 @@ symmetry between them.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from placement.matching.arrays import Bools, Int32s, Ints, TargetArrays
 from placement.matching.flow import best_surplus
 from placement.matching.groups import GroupOption, SitePrices
 from placement.matching.problem import PairTable, Problem
+from placement.matching.siblings import integral_bound
 
 MAX_KEPT = 100_000
 MAX_CHOICES = 8_000
@@ -249,7 +249,7 @@ def _solve_contested(
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     picks = {m: c for x, m, c in taken if solver.boolean_value(x)}
-    return _Outcome(picks, round(solver.objective_value), math.ceil(solver.best_objective_bound))
+    return _Outcome(picks, round(solver.objective_value), integral_bound(solver.best_objective_bound))
 
 
 def settle(

@@ -23,6 +23,13 @@ from placement.matching.arrays import Ints
 from placement.matching.groups import GroupOption
 
 
+def integral_bound(best_objective_bound: float) -> int:
+    """CP-SAT's best bound as an integer: the objective's coefficients are integers, so no solution
+    exceeds its floor (its LP part may be fractional; rounding it up overstated the bound by one).
+    The hair of tolerance absorbs float error and can only loosen the bound."""
+    return math.floor(best_objective_bound + 1e-6)
+
+
 @dataclass(frozen=True, slots=True)
 class Proposal:
     sites: list[GroupOption | None] | None
@@ -74,9 +81,9 @@ class SiteMaster:
         if status == cp_model.INFEASIBLE:
             return Proposal(None, floor, spent)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return Proposal(None, math.ceil(solver.best_objective_bound), spent)
+            return Proposal(None, integral_bound(solver.best_objective_bound), spent)
         sites = [
             next((o for o, z in zip(listed, row, strict=True) if solver.boolean_value(z)), None)
             for listed, row in zip(self.options, self.chosen, strict=True)
         ]
-        return Proposal(sites, math.ceil(solver.best_objective_bound), spent)
+        return Proposal(sites, integral_bound(solver.best_objective_bound), spent)

@@ -4,27 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import logging
+import importlib
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import click
 import msgspec
-import uvicorn
 
-from placement.bench.api import api_bench
-from placement.bench.match import match_bench
 from placement.core import migrate
 from placement.core.audit import anchor_holds, verify_chain
 from placement.core.embedded import embedded_servers
+from placement.core.logs import configure_logging
 from placement.core.resources import Resources
 from placement.core.security.models import ROLES
 from placement.core.security.schemas import UserCreate
 from placement.core.security.service import create_user
 from placement.core.settings import Settings
 from placement.core.uow import unit_of_work
-from placement.matching.cli import match_group
 from placement.reference.loader import load_reference_data
+from placement.serving import serve_in_process, serve_processes
 
 Prepare = Callable[[Resources], Awaitable[None]]
 
@@ -58,53 +57,87 @@ def prepare_database(settings: Settings) -> None:
 
 
 def serve(
-    settings: Settings, host: str, port: int, *, worker: bool, migrate_first: bool, before: Prepare | None
+    settings: Settings,
+    host: str,
+    port: int,
+    *,
+    workers: int,
+    worker: bool,
+    migrate_first: bool,
+    before: Prepare | None,
 ) -> None:
+    """Serve the API from one process, or from `workers` processes beside one arq worker process."""
     with embedded_servers(settings) as ready:
         if migrate_first or ready is not settings:
             prepare_database(ready)
         if before is not None:
             run(ready, before)
-        from placement.app import create_app
-
-        app = create_app(dataclasses.replace(ready, run_worker_inline=worker))
         click.echo(f"serving on http://{host}:{port}  (API under /api/v1, docs at /schema)")
-        # No access log: query strings can carry a youth's origin (near=LAT,LON). Requests are
-        # traced by their X-Request-ID in the audit trail instead.
-        uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, access_log=False)
+        if workers == 1:
+            serve_in_process(dataclasses.replace(ready, run_worker_inline=worker), host, port)
+        else:
+            serve_processes(ready, host, port, workers=workers, worker=worker)
 
 
-@click.group()
+class LazyGroup(click.Group):
+    """A group whose named subcommands are imported only when looked up: the API processes that
+    uvicorn spawns re-import this module, and need neither the benches nor the matcher."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy:
+            return super().get_command(ctx, cmd_name)
+        module, _, name = self.lazy[cmd_name].partition(":")
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, lazy={"match": "placement.matching.cli:match_group"})
 def main() -> None:
     """Safe-house placement and caregiver support."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(settings_from_env().log_format)
 
 
 host_option = click.option("--host", default="127.0.0.1", show_default=True)
 port_option = click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+workers_option = click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="API processes (uvicorn's); above 1 the arq worker runs as one process of its own.",
+)
 
 
 @main.command("serve")
 @host_option
 @port_option
-@click.option(
-    "--worker/--no-worker", default=True, show_default=True, help="Run the arq worker in this process."
-)
+@workers_option
+@click.option("--worker/--no-worker", default=True, show_default=True, help="Run the arq worker too.")
 @click.option("--migrate/--no-migrate", default=True, show_default=True, help="Migrate before serving.")
-def serve_command(host: str, port: int, worker: bool, migrate: bool) -> None:
+def serve_command(host: str, port: int, workers: int, worker: bool, migrate: bool) -> None:
     """Run the API (embedded PostgreSQL and Redis when DATABASE_URL/REDIS_URL are unset)."""
-    serve(settings_from_env(), host, port, worker=worker, migrate_first=migrate, before=None)
+    settings = settings_from_env()
+    serve(settings, host, port, workers=workers, worker=worker, migrate_first=migrate, before=None)
 
 
 @main.command("demo")
 @host_option
 @port_option
+@workers_option
 @click.option(
     "--allow-external-database",
     is_flag=True,
     help="Load the demo into DATABASE_URL's database (its users get published passwords).",
 )
-def demo_command(host: str, port: int, allow_external_database: bool) -> None:
+def demo_command(host: str, port: int, workers: int, allow_external_database: bool) -> None:
     """Load realistic demo data, print the demo sign-ins, and run the API with its worker."""
     from placement.demo import load_demo
 
@@ -114,7 +147,7 @@ def demo_command(host: str, port: int, allow_external_database: bool) -> None:
             "DATABASE_URL is set: the demo creates users whose passwords are published. Unset it to "
             "use the embedded server, or pass --allow-external-database if this database is a demo."
         )
-    serve(settings, host, port, worker=True, migrate_first=True, before=load_demo)
+    serve(settings, host, port, workers=workers, worker=True, migrate_first=True, before=load_demo)
 
 
 @main.command("worker")
@@ -196,7 +229,9 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.option("--anchor", help="SEQ:HASH printed by an earlier verify: fail if it is gone (cut off).")
 def audit_verify(anchor: str | None) -> None:
-    """Walk the hash chain; exit 1 naming the first entry that does not fit.
+    """Walk the sealed hash chain; exit 1 naming the first entry that does not fit.
+
+    Entries committed in the last moment may still wait for the sealer: their count is printed.
 
     Prints the chain's head (SEQ:HASH): keep it outside the database and pass it as --anchor
     next time, so that entries removed from the end show too.
@@ -215,19 +250,19 @@ def audit_verify(anchor: str | None) -> None:
         if not anchored:
             click.echo(f"audit chain BROKEN: the anchor {anchor} is not in it (entries removed?)", err=True)
             sys.exit(1)
-        click.echo(f"audit chain intact: {report.checked} entries; head {report.head}")
+        waiting = f"; {report.unsealed} more wait to be sealed" if report.unsealed else ""
+        click.echo(f"audit chain intact: {report.checked} entries; head {report.head}{waiting}")
 
     run(settings_from_env(), verify)
 
 
-@main.group("bench")
+@main.group(
+    "bench",
+    cls=LazyGroup,
+    lazy={"api": "placement.bench.api:api_bench", "match": "placement.bench.match:match_bench"},
+)
 def bench() -> None:
     """Benchmarks, each against a baseline measured in the same run."""
-
-
-bench.add_command(api_bench)
-bench.add_command(match_bench)
-main.add_command(match_group)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ class AuditSealer:
         key: bytes | None,
         *,
         interval: float = 0.25,
-        gather: float = 0.005,
+        gather: float = 0.02,
         batch: int = 5000,
     ) -> None:
         self._engine = engine

@@ -70,12 +70,12 @@ def worker_process() -> Iterator[subprocess.Popen[bytes]]:
         stop_process(process)
 
 
-def stop_process(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes], timeout: float = WORKER_STOP_TIMEOUT_S) -> None:
     """SIGTERM, then wait for it to finish its shutdown; kill it if it will not."""
     if process.poll() is None:
         process.terminate()
     try:
-        process.wait(timeout=WORKER_STOP_TIMEOUT_S)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()

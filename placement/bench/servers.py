@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import click
 
 from placement.core.settings import Settings
+from placement.serving import stop_process
 
 HOST = "127.0.0.1"
 STARTUP_TIMEOUT_S = 60.0
@@ -62,7 +63,7 @@ def serving(factory: str, settings: Settings) -> Iterator[int]:
         wait_until_listening(process, port, factory)
         yield port
     finally:
-        stop(process)
+        stop_process(process, SHUTDOWN_TIMEOUT_S)
 
 
 def wait_until_listening(process: subprocess.Popen[bytes], port: int, factory: str) -> None:
@@ -75,12 +76,3 @@ def wait_until_listening(process: subprocess.Popen[bytes], port: int, factory: s
             return
         time.sleep(0.1)
     raise click.ClickException(f"the {factory} server did not listen on port {port} in {STARTUP_TIMEOUT_S} s")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=SHUTDOWN_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

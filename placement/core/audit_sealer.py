@@ -31,6 +31,7 @@ from placement.core.audit import (
 
 log = logging.getLogger("placement.audit")
 Observe = Callable[[list[float]], None]
+KEY_MISMATCH_RETRY_S = 30
 
 _RECORDED = [
     c
@@ -49,21 +50,28 @@ _SEAL = (
 )
 
 
-async def seal_batch(connection: AsyncConnection, key: bytes | None, limit: int) -> list[float]:
+class KeyMismatch(Exception):
+    """The chain's last entry does not verify with this process's key: another
+    PLACEMENT_AUDIT_KEY (or none) sealed it, or it was edited. Sealing on would break the chain
+    for good, so the entries wait, unsealed, for a sealer with the right key."""
+
+
+async def seal_batch(connection: AsyncConnection, key: bytes | None, limit: int) -> list[float] | None:
     """Chain up to `limit` unsealed entries, oldest first, in the connection's transaction.
 
-    Returns each sealed entry's delay in seconds (from being recorded to being sealed).
+    Returns each sealed entry's delay in seconds (from being recorded to being sealed), or None
+    if another sealer holds the lock (it seals them). Raises KeyMismatch.
     """
-    await connection.execute(select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
+    if not await connection.scalar(select(func.pg_try_advisory_xact_lock(AUDIT_LOCK_KEY))):
+        return None
     head = (
         await connection.execute(
-            select(AuditEntry.seq, AuditEntry.hash)
-            .where(AuditEntry.seq.is_not(None))
-            .order_by(AuditEntry.seq.desc())
-            .limit(1)
+            select(AUDIT_TABLE).where(AuditEntry.seq.is_not(None)).order_by(AuditEntry.seq.desc()).limit(1)
         )
     ).first()
     seq, prev = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+    if head and chain_hash(head.prev_hash, hashed_fields(head, head.seq), key) != head.hash:
+        raise KeyMismatch(f"audit entry {head.seq} does not verify with this process's PLACEMENT_AUDIT_KEY")
     rows = (
         await connection.execute(
             select(*_RECORDED).where(AuditEntry.seq.is_(None)).order_by(AuditEntry.id).limit(limit)
@@ -109,26 +117,42 @@ class AuditSealer:
         self._batch = batch
         self._wake = asyncio.Event()
         self.observers: list[Observe] = []
+        self.recorded = False  # this process committed entries (so it seals before it exits)
 
     async def close(self) -> None:
         await self._engine.dispose()
 
     def nudge(self) -> None:
         """Entries were committed: seal them soon."""
+        self.recorded = True
         self._wake.set()
 
     async def seal_pending(self) -> int:
-        """Seal every entry committed so far; returns how many were sealed."""
+        """Seal every entry committed so far, unless another sealer is at it; returns how many
+        were sealed. Raises KeyMismatch."""
         total = 0
         while await self._any_unsealed():
             async with self._engine.begin() as connection:
                 delays = await seal_batch(connection, self._key, self._batch)
+            if delays is None:
+                break
             for observe in self.observers:
                 observe(delays)
             total += len(delays)
             if len(delays) < self._batch:
                 break
         return total
+
+    async def seal_before_exit(self, within: float = 5.0) -> None:
+        """Seal what is pending if this process recorded anything (a command that only read leaves
+        the chain alone); give up after `within` seconds, leaving the rest to the running sealers."""
+        if not self.recorded:
+            return
+        try:
+            async with asyncio.timeout(within):
+                await self.seal_pending()
+        except (KeyMismatch, TimeoutError, SQLAlchemyError, OSError) as failure:
+            log.error("audit entries left unsealed at exit: %s", failure)
 
     async def _any_unsealed(self) -> bool:
         async with self._engine.connect() as connection:
@@ -145,6 +169,9 @@ class AuditSealer:
             self._wake.clear()
             try:
                 await self.seal_pending()
+            except KeyMismatch as mismatch:
+                log.error("audit sealing refused, retrying in %d s: %s", KEY_MISMATCH_RETRY_S, mismatch)
+                await asyncio.sleep(KEY_MISMATCH_RETRY_S)
             except (SQLAlchemyError, OSError) as failure:
                 log.warning("audit sealing failed, retrying in a second: %s", type(failure).__name__)
                 await asyncio.sleep(1)

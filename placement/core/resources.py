@@ -42,7 +42,7 @@ class Resources:
     async def close(self) -> None:
         """Seal what this process recorded, then close the connections."""
         try:
-            await self.sealer.seal_pending()
+            await self.sealer.seal_before_exit()
         finally:
             await self.redis.aclose()
             await self.sealer.close()

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import statistics
 import sys
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from placement.core.audit import (
     hashed_fields,
     verify_chain,
 )
+from placement.core.audit_sealer import AuditSealer, KeyMismatch
 from placement.core.db import create_engine
 from placement.core.resources import Resources
 from placement.core.security.models import User
@@ -516,14 +518,6 @@ AUDITED_WHILE_LOCKED = {
 }
 
 
-async def sealer_waiters(conn: AsyncConnection) -> int:
-    waiting = await conn.scalar(
-        text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = :key AND NOT granted"),
-        {"key": AUDIT_LOCK_KEY},
-    )
-    return int(waiting or 0)
-
-
 async def test_audited_requests_complete_while_the_sealers_lock_is_held_and_are_sealed_after(
     client: httpx.AsyncClient, sign_in: Any, settings: Settings, resources: Resources
 ) -> None:
@@ -551,10 +545,7 @@ async def test_audited_requests_complete_while_the_sealers_lock_is_held_and_are_
             assert all(r.status_code == 200 for r in reads) and refused.status_code == 403
 
             ours = AuditEntry.actor_id.in_([admin.id, staff.id, caseworker.id])
-            deadline = time.monotonic() + 2
-            while await sealer_waiters(holder) == 0:  # our sealer, nudged by those commits, waits
-                assert time.monotonic() < deadline, "no sealer tried to take the lock"
-                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.6)  # the sealer, nudged by those commits and ticking, finds the lock taken
             async with resources.sessionmaker() as session:
                 waiting = (await session.scalars(select(AuditEntry).where(ours))).all()
             actions = [e.action for e in waiting]
@@ -569,3 +560,40 @@ async def test_audited_requests_complete_while_the_sealers_lock_is_held_and_are_
     assert {e.id for e in entries} == {e.id for e in waiting}
     report, _ = await whole_chain(resources)
     assert report.intact and report.unsealed == 0, report
+
+
+async def test_a_sealer_with_another_key_leaves_the_entries_for_one_with_the_right_key(
+    settings: Settings, resources: Resources
+) -> None:
+    """A process started with another PLACEMENT_AUDIT_KEY (or none) must not seal: its hashes
+    would break the chain for good. The entries wait for a sealer whose key verifies the head."""
+    await sealed_entries(resources, 1)
+    marker = uuid.uuid4().hex
+    async with unit_of_work(resources.sessionmaker) as session:
+        audit.record(session, "test_write", "marker", marker)
+    wrong = AuditSealer(create_engine(settings, pool_size=1), b"not the chain's key")
+    try:
+        with pytest.raises(KeyMismatch):
+            await wrong.seal_pending()
+    finally:
+        await wrong.close()
+    [entry] = await sealed(resources, AuditEntry.entity_id == marker)  # the right key seals it
+    report, _ = await whole_chain(resources)
+    assert entry.seq is not None and report.intact and report.unsealed == 0, report
+
+
+async def test_a_process_that_recorded_nothing_leaves_the_chain_alone_at_exit(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """E.g. `placement audit verify` only reads: it must not seal others' entries on its way out
+    (with another key it would break the chain). Its sealer points at no database, so any attempt shows."""
+    nowhere = replace(settings, database_url=f"{settings.database_url}_no_such_database")
+    reader = AuditSealer(create_engine(nowhere, pool_size=1), None)
+    try:
+        await reader.seal_before_exit()
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+        reader.nudge()  # had it recorded something, it would have tried
+        await reader.seal_before_exit()
+        assert any("left unsealed" in r.getMessage() for r in caplog.records)
+    finally:
+        await reader.close()

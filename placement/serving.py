@@ -23,7 +23,15 @@ def uvicorn_options(host: str, port: int) -> dict[str, Any]:
     """What every API process is served with, however many there are."""
     # No access log: query strings can carry a youth's origin (near=LAT,LON). Requests are
     # traced by their X-Request-ID in the audit trail instead.
-    return {"host": host, "port": port, "log_level": "info", "proxy_headers": False, "access_log": False}
+    # No log_config of uvicorn's own: its lines go through the process's handler (JSON if asked).
+    return {
+        "host": host,
+        "port": port,
+        "log_level": "info",
+        "log_config": None,
+        "proxy_headers": False,
+        "access_log": False,
+    }
 
 
 def serve_in_process(settings: Settings, host: str, port: int) -> None:

@@ -17,7 +17,10 @@ from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEven
 
 from placement.core.errors import OVERLOADED, PROBLEM_MEDIA_TYPE, RETRY_AFTER_SECONDS, problem_document
 
-UNQUEUED_PREFIXES = ("/health/", "/metrics")
+
+def unqueued(path: str) -> bool:
+    """Health probes and the metrics: answered however busy the process is."""
+    return path.startswith("/health/") or path == "/metrics"
 
 
 class Overloaded(Exception):
@@ -61,7 +64,7 @@ def admission_middleware(admission: Admission) -> Callable[[ASGIApp], ASGIApp]:
 
     def middleware(app: ASGIApp) -> ASGIApp:
         async def admit(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP or scope["path"].startswith(UNQUEUED_PREFIXES):
+            if scope["type"] != ScopeType.HTTP or unqueued(scope["path"]):
                 await app(scope, receive, send)
                 return
             try:

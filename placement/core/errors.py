@@ -168,9 +168,13 @@ UNUSABLE_VALUE = (
 
 
 def database_error_handler(request: Request[Any, Any, Any], exc: DBAPIError) -> Response[Any]:
-    """Values the database cannot take (SQLSTATE class 22: a NUL character, a number out of range)."""
+    """Values the database cannot take (SQLSTATE class 22: a NUL character, a number out of range),
+    and a connection lost (the database restarted): the pool drops it, the client may retry."""
     if isinstance(getattr(exc.orig, "__cause__", None), asyncpg.exceptions.DataError):
         return problem(400, UNUSABLE_VALUE, request)
+    if exc.connection_invalidated:
+        log.error("database connection lost on %s %s", request.method, route_of(request))
+        return problem(503, UNAVAILABLE, request, retry_after=RETRY_AFTER_SECONDS)
     return unexpected_handler(request, exc)
 
 
@@ -179,13 +183,21 @@ def driver_data_handler(request: Request[Any, Any, Any], exc: asyncpg.exceptions
     return problem(400, UNUSABLE_VALUE, request)
 
 
-def redis_down_handler(request: Request[Any, Any, Any], exc: RedisError) -> Response[Any]:
-    log.error("Redis unavailable on %s %s: %s", request.method, request.url.path, exc)
-    return problem(503, "A service this request needs is unavailable; try again shortly.", request)
-
-
 OVERLOADED = "The service is busy; nothing was changed. Try again in a moment."
 RETRY_AFTER_SECONDS = 1
+
+
+def route_of(request: Request[Any, Any, Any]) -> str:
+    """The route's template, for logs: the path itself carries the ids of youth and houses."""
+    return str(request.scope.get("path_template", "unmatched"))
+
+
+UNAVAILABLE = "A service this request needs is unavailable; try again shortly."
+
+
+def redis_down_handler(request: Request[Any, Any, Any], exc: RedisError) -> Response[Any]:
+    log.error("Redis unavailable on %s %s: %s", request.method, route_of(request), type(exc).__name__)
+    return problem(503, UNAVAILABLE, request, retry_after=RETRY_AFTER_SECONDS)
 
 
 def pool_exhausted_handler(request: Request[Any, Any, Any], exc: PoolTimeout) -> Response[Any]:
@@ -195,7 +207,7 @@ def pool_exhausted_handler(request: Request[Any, Any, Any], exc: PoolTimeout) ->
 
 
 def unexpected_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    log.exception("unhandled error on %s %s", request.method, route_of(request), exc_info=exc)
     return problem(
         HTTP_500_INTERNAL_SERVER_ERROR,
         "The service failed to handle this request; nothing was changed.",

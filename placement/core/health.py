@@ -56,8 +56,8 @@ async def ready(resources: Resources, request: Request[Any, Any, Any]) -> Respon
     """Ready when the database and Redis both answer and the database pool is not saturated."""
     load = current_load(resources, request.app.state.admission)
     database = redis = "ok"
-    if saturated(load):
-        database = "saturated"  # asking it would only join the queue
+    if load.connections_in_use >= load.pool_size:  # asking it would only wait for a connection
+        database = "saturated" if saturated(load) else "busy"
     else:
         try:
             async with resources.engine.connect() as conn:
@@ -68,7 +68,7 @@ async def ready(resources: Resources, request: Request[Any, Any, Any]) -> Respon
         await resources.redis.ping()
     except Exception:
         redis = "unavailable"
-    ok = database == redis == "ok"
+    ok = database in ("ok", "busy") and redis == "ok"
     return Response(
         Health(status="ok" if ok else "unavailable", database=database, redis=redis, load=load),
         status_code=200 if ok else 503,

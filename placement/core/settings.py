@@ -58,9 +58,10 @@ class Settings:
     hold_hours: int = 24
     hold_max_hours: int = 168
     db_pool_size: int = 10
-    # Load shedding: at most `max_in_flight` requests are served at once and `max_queued` more wait,
-    # each for at most `queue_wait_seconds` (for a turn, then again for a database connection);
-    # past that a request is answered 503 with Retry-After at once.
+    # Load shedding: at most `max_in_flight` requests are served at once and `max_queued` more wait;
+    # past that a request is answered 503 with Retry-After at once. Each wait — for a turn, and for
+    # each database connection a request takes (a token not seen for a minute is checked on one of
+    # its own before the request's) — lasts at most `queue_wait_seconds`, then 503.
     max_in_flight: int = 20
     max_queued: int = 100
     queue_wait_seconds: float = 2.0

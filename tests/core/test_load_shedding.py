@@ -22,6 +22,7 @@ from placement.core.resources import Resources
 from placement.core.settings import Settings
 from placement.placements.models import Placement
 from placement.youth.models import Youth
+from tests.conftest import TEST_PASSWORD
 from tests.factories import API, make_safe_house, make_youth, youth_body
 
 
@@ -71,6 +72,12 @@ async def bed_locked(resources: Resources, bed_id: str) -> AsyncIterator[None]:
         yield
 
 
+async def hold(client: httpx.AsyncClient, staff: Any, youth_id: str, bed: str) -> httpx.Response:
+    return await client.post(
+        f"{API}/placements", json={"youth_id": youth_id, "bed_id": bed}, headers=staff.headers
+    )
+
+
 def assert_shed(response: httpx.Response) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -88,10 +95,7 @@ async def test_past_the_queue_requests_get_503_and_health_says_the_pool_is_satur
     youth = [await make_youth(client, staff, caseworker) for _ in range(3)]
 
     async with tight_app(settings, db_pool_size=1, max_in_flight=1, max_queued=1) as tight:
-        holds = [
-            tight.post(f"{API}/placements", json={"youth_id": y["id"], "bed_id": bed}, headers=staff.headers)
-            for y in youth
-        ]
+        holds = [hold(tight, staff, y["id"], bed) for y in youth]
         async with bed_locked(resources, bed):
             first = asyncio.create_task(holds[0])  # holds the only turn, waiting on the bed
             await asyncio.sleep(0.2)
@@ -128,11 +132,7 @@ async def test_no_connection_within_the_wait_is_a_503_with_nothing_written(
     async with tight_app(settings, db_pool_size=1, max_in_flight=5, queue_wait_seconds=0.3) as tight:
         assert (await tight.get(f"{API}/me", headers=staff.headers)).status_code == 200  # token cached
         async with bed_locked(resources, bed):
-            waiting = asyncio.create_task(
-                tight.post(
-                    f"{API}/placements", json={"youth_id": person["id"], "bed_id": bed}, headers=staff.headers
-                )
-            )
+            waiting = asyncio.create_task(hold(tight, staff, person["id"], bed))
             await asyncio.sleep(0.2)
             refused = await tight.post(f"{API}/youth", json=referral, headers=staff.headers)
             assert_shed(refused)
@@ -143,6 +143,50 @@ async def test_no_connection_within_the_wait_is_a_503_with_nothing_written(
             select(func.count()).where(Youth.case_reference == referral["case_reference"])
         )
         assert created == 0
+
+
+async def test_sign_ins_turned_away_with_503_do_not_count_towards_the_throttle(
+    client: httpx.AsyncClient, sign_in: Any, settings: Settings, resources: Resources
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    house = await make_safe_house(client, staff, beds=1)
+    bed = house["bed_list"][0]["id"]
+    person = await make_youth(client, staff, caseworker)
+    login = {"username": caseworker.username, "password": TEST_PASSWORD}
+
+    async with tight_app(settings, db_pool_size=1, max_in_flight=10, queue_wait_seconds=0.2) as tight:
+        assert (await tight.get(f"{API}/me", headers=staff.headers)).status_code == 200  # token cached
+        async with bed_locked(resources, bed):
+            holding = asyncio.create_task(  # takes the only connection, waiting on the bed
+                hold(tight, staff, person["id"], bed)
+            )
+            await asyncio.sleep(0.2)
+            for _ in range(settings.login_max_failures + 1):
+                assert_shed(await tight.post(f"{API}/auth/login", json=login))
+        assert (await holding).status_code == 201
+        assert (await tight.post(f"{API}/auth/login", json=login)).status_code == 200
+
+
+async def test_a_connection_lost_with_a_database_restart_is_a_503_then_service_resumes(
+    client: httpx.AsyncClient, sign_in: Any, settings: Settings, resources: Resources
+) -> None:
+    staff = await sign_in("placement_staff")
+    app = create_app(replace(settings, db_pool_size=1))
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+            base_url="http://restarted.local",
+        ) as restarted,
+    ):
+        assert (await restarted.get(f"{API}/youth", headers=staff.headers)).status_code == 200
+        async with app.state.resources.engine.connect() as pooled:  # the app's one pooled connection
+            pid = await pooled.scalar(text("SELECT pg_backend_pid()"))
+        async with resources.engine.connect() as conn:  # what a restart does to every session
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        lost = await restarted.get(f"{API}/youth", headers=staff.headers)
+        assert lost.status_code == 503 and lost.headers["retry-after"] == "1", lost.text
+        assert (await restarted.get(f"{API}/youth", headers=staff.headers)).status_code == 200
 
 
 def test_a_burst_far_past_the_pool_gets_only_201_409_and_503_and_no_bed_twice(

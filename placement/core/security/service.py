@@ -37,8 +37,9 @@ async def sign_in(
     """Check the password (throttled per username and per address) and issue a token."""
     username = login.username.strip().lower()
     settings = resources.settings
-    await throttle.count_attempt(resources.redis, settings, username, address)
+    # Looked up first: if no database connection comes free (503), no attempt has been counted.
     user = await session.scalar(select(User).where(User.username == username))
+    await throttle.count_attempt(resources.redis, settings, username, address)
     stored = user.password_hash if user is not None and user.active else None
     if not await verify_password(stored, login.password) or user is None:
         raise Unauthorized("The username or password is wrong, or the account is disabled.")

@@ -35,7 +35,6 @@ MEDIA_TYPE = "text/plain; version=0.0.4"  # the text format every scraper reads 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # no `_created` series: noise here
 
 UNMATCHED = "unmatched"  # the route label of a request no route matched (404, 405)
-SHED = "shed"  # ... of a 503 answered before routing (admission now answers after it)
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 SEALING_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -117,12 +116,10 @@ class ServiceMetrics:
         self.requests_queued.set(load.requests_queued)
 
 
-def route_label(scope: Scope, status: int) -> str:
+def route_label(scope: Scope) -> str:
     """The matched route's template (`/api/v1/youth/{id}`), never the path with its ids."""
     template: str | None = scope.get("path_template")
-    if template:
-        return template
-    return SHED if status == 503 else UNMATCHED
+    return template or UNMATCHED
 
 
 def method_label(scope: Scope) -> str:
@@ -151,7 +148,7 @@ def measure_requests(app: ASGIApp, metrics: ServiceMetrics) -> ASGIApp:
             await app(scope, receive, send_noting_status)
         finally:
             seconds = time.perf_counter() - started
-            metrics.observe_request(route_label(scope, status), method_label(scope), status, seconds)
+            metrics.observe_request(route_label(scope), method_label(scope), status, seconds)
 
     return measured
 

@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from placement.core.admission import Admission
-from placement.core.metrics import SHED, UNMATCHED, ServiceMetrics, route_label
+from placement.core.metrics import UNMATCHED, ServiceMetrics, route_label
 from placement.core.resources import Resources
 from placement.core.security.models import ROLES
 from placement.core.settings import Settings
@@ -140,10 +140,9 @@ async def test_a_request_turned_away_by_admission_is_counted_under_its_route(
     assert gauge(busy, "placement_requests_in_flight") == admission.limit
 
 
-def test_a_503_answered_before_routing_is_labelled_shed_and_a_404_unmatched() -> None:
-    assert route_label(cast(Scope, {"path_template": YOUTH_TEMPLATE}), 503) == YOUTH_TEMPLATE
-    assert route_label(cast(Scope, {}), 503) == SHED
-    assert route_label(cast(Scope, {}), 404) == UNMATCHED
+def test_a_request_no_route_matched_is_labelled_unmatched() -> None:
+    assert route_label(cast(Scope, {"path_template": YOUTH_TEMPLATE})) == YOUTH_TEMPLATE
+    assert route_label(cast(Scope, {})) == UNMATCHED
 
 
 async def test_an_audited_request_shows_in_the_sealing_delay(client: httpx.AsyncClient, sign_in: Any) -> None:

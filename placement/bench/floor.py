@@ -18,85 +18,37 @@ from litestar import Litestar, get, post
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.params import Parameter
-from sqlalchemy import insert, or_, select, update
 
 from placement.core.audit import Actor
-from placement.core.compiled import Statement, compiled, param
 from placement.core.errors import Unprocessable
 from placement.core.schemas import Limit, Offset
 from placement.core.settings import Settings, plain_postgres_url
-from placement.placements.models import LIVE_STATUSES, Placement
 from placement.placements.schemas import PlacementCancel, PlacementCreate
-from placement.placements.service import check_eligible
+from placement.placements.service import check_eligible, one_placement
+from placement.placements.statements import (
+    CLOSE,
+    EXPIRE_HOLDS_OF,
+    HOUSE_OF_BED,
+    INSERT_HOLD,
+    LIVE_ON_BED,
+    LIVE_ON_YOUTH,
+    LOCK_BED,
+    LOCK_PLACEMENT,
+    SHARE_HOUSE,
+)
 from placement.safehouses.availability import available_beds_sql, count_available_beds_sql
-from placement.safehouses.models import Bed, SafeHouse
+from placement.safehouses.models import SafeHouse
 from placement.safehouses.routes import bed_filter
 from placement.youth.models import Youth
-from placement.youth.service import age_on, youth_status
+from placement.youth.service import age_on, one_youth, one_youth_locked
 
 # The free-beds filter check: the bench signs in as placement staff, who see exact distances.
 FLOOR_ACTOR = Actor(user_id=None, name="bench floor", role="placement_staff")
 
 
-def live_on(column: Any) -> Statement:
-    return compiled(
-        select(Placement.status).where(column == param("id"), Placement.status.in_(LIVE_STATUSES))
-    )
-
-
-# The statements of GET /youth/{id}, POST /placements and POST /placements/{id}/cancel, in order.
-YOUTH = select(Youth, youth_status().label("status")).where(Youth.id == param("id"))
-READ_YOUTH = compiled(YOUTH)
-LOCK_YOUTH = compiled(YOUTH.with_for_update(of=Youth))
-EXPIRE_HOLDS = compiled(
-    update(Placement)
-    .where(
-        Placement.status == "held",
-        Placement.held_until <= param("now"),
-        or_(Placement.bed_id == param("bed_id"), Placement.youth_id == param("youth_id")),
-    )
-    .values(status="expired", closed_at=param("closed_at"), close_reason="hold_expired")
-    .returning(Placement.id)
-)
-HOUSE_OF_BED = compiled(select(Bed.safe_house_id).where(Bed.id == param("id")))
-SHARE_HOUSE = compiled(select(SafeHouse).where(SafeHouse.id == param("id")).with_for_update(read=True))
-LOCK_BED = compiled(select(Bed).where(Bed.id == param("id")).with_for_update())
-LIVE_ON_BED = live_on(Placement.bed_id)
-LIVE_ON_YOUTH = live_on(Placement.youth_id)
-INSERT_HOLD = compiled(
-    insert(Placement)
-    .values(
-        id=param("id"),
-        youth_id=param("youth_id"),
-        bed_id=param("bed_id"),
-        status="held",
-        held_until=param("held_until"),
-        created_by=None,
-    )
-    .returning(Placement.created_at, Placement.updated_at)
-)
-LOCK_PLACEMENT = compiled(select(Placement).where(Placement.id == param("id")).with_for_update())
-CANCEL = compiled(
-    update(Placement)
-    .where(Placement.id == param("id"))
-    .values(
-        status="cancelled",
-        closed_at=param("now"),
-        close_reason=param("reason"),
-        close_note=param("note"),
-    )
-)
-PLACEMENT_OUT = compiled(
-    select(
-        Placement,
-        Bed.label.label("bed_label"),
-        SafeHouse.id.label("safe_house_id"),
-        SafeHouse.name.label("safe_house"),
-    )
-    .join(Bed, Bed.id == Placement.bed_id)
-    .join(SafeHouse, SafeHouse.id == Bed.safe_house_id)
-    .where(Placement.id == param("id"))
-)
+# The statements of GET /youth/{id}, POST /placements and POST /placements/{id}/cancel: the service's.
+READ_YOUTH, LOCK_YOUTH = one_youth(caseload_only=False), one_youth_locked(caseload_only=False)
+PLACEMENT_OUT = one_placement(caseload_only=False)
 
 
 def refused(status: int, detail: str) -> HTTPException:
@@ -134,7 +86,7 @@ async def floor_available_beds(
 @get("/youth/{id:uuid}")
 async def floor_get_youth(state: State, id: uuid.UUID) -> dict[str, Any]:
     """The real read's SELECT, without the audit entry it writes."""
-    row = await READ_YOUTH.fetchrow(state.pool, id=id)
+    row = await READ_YOUTH.fetchrow(state.pool, youth_id=id)
     if row is None:
         raise refused(404, f"No youth with id {id} on your caseload.")
     return {**dict(row), "age": age_on(row["date_of_birth"], datetime.now(UTC).date())}
@@ -144,7 +96,7 @@ async def check_hold(
     connection: asyncpg.Connection, youth_id: uuid.UUID, bed_id: uuid.UUID, now: datetime
 ) -> None:
     """The real hold's checks: the youth awaiting, the bed in service and free, the youth eligible."""
-    youth = await LOCK_YOUTH.fetchrow(connection, id=youth_id)
+    youth = await LOCK_YOUTH.fetchrow(connection, youth_id=youth_id)
     if youth is None:
         raise refused(404, f"No youth with id {youth_id} on your caseload.")
     if youth["exited_at"] is not None:
@@ -174,13 +126,16 @@ async def floor_hold_bed(state: State, data: PlacementCreate) -> dict[str, Any]:
     held_until = data.held_until or now + timedelta(hours=state.hold_hours)
     placement_id = uuid.uuid4()
     async with state.pool.acquire() as connection, connection.transaction():
-        await EXPIRE_HOLDS.fetchval(
-            connection, now=now, closed_at=now, bed_id=data.bed_id, youth_id=data.youth_id
-        )
+        await EXPIRE_HOLDS_OF.fetch(connection, now=now, bed_id=data.bed_id, youth_id=data.youth_id)
         await check_hold(connection, data.youth_id, data.bed_id, now)
         try:
-            await INSERT_HOLD.fetchrow(
-                connection, id=placement_id, youth_id=data.youth_id, bed_id=data.bed_id, held_until=held_until
+            await INSERT_HOLD.execute(
+                connection,
+                id=placement_id,
+                youth_id=data.youth_id,
+                bed_id=data.bed_id,
+                held_until=held_until,
+                created_by=None,
             )
         except asyncpg.UniqueViolationError:
             raise refused(409, "The bed or the youth was just held by another request.") from None
@@ -199,7 +154,9 @@ async def floor_cancel_hold(state: State, id: uuid.UUID, data: PlacementCancel) 
         if placement["status"] != "held":
             raise refused(409, f"Only a held placement can be cancelled; this one is {placement['status']}.")
         now = datetime.now(UTC)
-        await CANCEL.fetchval(connection, id=id, now=now, reason=data.reason, note=data.note or None)
+        await CLOSE.execute(
+            connection, id=id, status="cancelled", now=now, reason=data.reason, note=data.note or None
+        )
         return dict(await PLACEMENT_OUT.one(connection, id=id))
 
 

@@ -6,68 +6,100 @@ double booking; the checks here only turn a clash into a message that names the 
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+import asyncpg
+from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
 from placement.core.audit import Actor
+from placement.core.compiled import Statement, compiled, param
+from placement.core.db import driver_connection
 from placement.core.errors import Conflict, NotFound, Unprocessable
 from placement.core.geo import distance_km
 from placement.core.schemas import Page
 from placement.core.settings import Settings
 from placement.placements.models import LIVE_STATUSES, Placement
 from placement.placements.schemas import PlacementCancel, PlacementCreate, PlacementEnd, PlacementOut
+from placement.placements.statements import (
+    CLOSE,
+    EXPIRE_HOLDS_OF,
+    HOUSE_OF_BED,
+    INSERT_HOLD,
+    LIVE_ON_BED,
+    LIVE_ON_YOUTH,
+    LOCK_BED,
+    LOCK_PLACEMENT,
+    SHARE_HOUSE,
+)
 from placement.safehouses.models import Bed, SafeHouse
 from placement.youth.models import Youth
-from placement.youth.service import age_on, visible_youth
+from placement.youth.service import age_on, lock_visible_youth
 
 ENTITY = "placement"
 LIVE_INDEXES = {"uq_placements_live_bed": "bed", "uq_placements_live_youth": "youth"}
 
 
-def _placements() -> Select[Placement, str, uuid.UUID, str]:
+def _placements() -> Select[*tuple[Any, ...]]:
+    """Each placement's columns, with its bed's label and its safe house."""
     return (
-        select(Placement, Bed.label, SafeHouse.id.label("safe_house_id"), SafeHouse.name)
+        select(
+            *Placement.__table__.c,
+            Bed.label.label("bed_label"),
+            SafeHouse.id.label("safe_house_id"),
+            SafeHouse.name.label("safe_house"),
+        )
         .join(Bed, Bed.id == Placement.bed_id)
         .join(SafeHouse, SafeHouse.id == Bed.safe_house_id)
     )
 
 
-def _out(row: Any) -> PlacementOut:
-    p: Placement = row[0]
+def _out(row: Mapping[Any, Any]) -> PlacementOut:
     return PlacementOut(
-        id=p.id,
-        youth_id=p.youth_id,
-        bed_id=p.bed_id,
-        bed_label=row.label,
-        safe_house_id=row.safe_house_id,
-        safe_house=row.name,
-        status=p.status,  # type: ignore[arg-type]
-        held_until=p.held_until,
-        created_by=p.created_by,
-        created_at=p.created_at,
-        confirmed_at=p.confirmed_at,
-        closed_at=p.closed_at,
-        close_reason=p.close_reason,
-        close_note=p.close_note,
+        id=row["id"],
+        youth_id=row["youth_id"],
+        bed_id=row["bed_id"],
+        bed_label=row["bed_label"],
+        safe_house_id=row["safe_house_id"],
+        safe_house=row["safe_house"],
+        status=row["status"],
+        held_until=row["held_until"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        confirmed_at=row["confirmed_at"],
+        closed_at=row["closed_at"],
+        close_reason=row["close_reason"],
+        close_note=row["close_note"],
     )
 
 
+def _on_caseload(caseworker: Any) -> ColumnElement[bool]:
+    """Placements of youth on a caseworker's caseload (a value, or a parameter bound later)."""
+    return Placement.youth_id.in_(select(Youth.id).where(Youth.caseworker_id == caseworker))
+
+
 def _visible_to(actor: Actor) -> ColumnElement[bool] | None:
-    if actor.role != "caseworker":
-        return None
-    return Placement.youth_id.in_(select(Youth.id).where(Youth.caseworker_id == actor.user_id))
+    return _on_caseload(actor.user_id) if actor.role == "caseworker" else None
+
+
+@functools.cache
+def one_placement(caseload_only: bool) -> Statement:
+    """One placement by id (`id`), of a youth on the caseload (`caseworker_id`) if asked."""
+    query = _placements().where(Placement.id == param("id"))
+    return compiled(query.where(_on_caseload(param("caseworker_id"))) if caseload_only else query)
 
 
 async def get_placement(session: AsyncSession, actor: Actor, placement_id: uuid.UUID) -> PlacementOut:
-    query = _placements().where(Placement.id == placement_id)
-    scope = _visible_to(actor)
-    row = (await session.execute(query if scope is None else query.where(scope))).first()
+    """One placement, if this actor may see it (read on the driver: it ends every write here)."""
+    await session.flush()  # the driver does not autoflush: a change just made must show
+    connection = await driver_connection(session)
+    statement = one_placement(actor.role == "caseworker")
+    row = await statement.fetchrow(connection, id=placement_id, caseworker_id=actor.user_id)
     if row is None:
         raise NotFound(f"No placement with id {placement_id}.")
     return _out(row)
@@ -96,7 +128,7 @@ async def list_placements(
     rows = await session.execute(
         query.order_by(Placement.created_at.desc(), Placement.id).limit(limit).offset(offset)
     )
-    items = [_out(r) for r in rows]
+    items = [_out(r._mapping) for r in rows]
     audit.record(session, "list_placements", ENTITY, None, ids=",".join(str(p.id) for p in items))
     return Page(items=items, total=total, limit=limit, offset=offset)
 
@@ -151,41 +183,50 @@ def check_eligible(youth: Youth, house: SafeHouse, on: datetime) -> None:
 async def hold_bed(
     session: AsyncSession, actor: Actor, data: PlacementCreate, settings: Settings, now: datetime
 ) -> PlacementOut:
-    """Hold a bed for a youth until a deadline. Raises Conflict (naming the bed) if it is taken."""
+    """Hold a bed for a youth until a deadline. Raises Conflict (naming the bed) if it is taken.
+
+    The hottest write: its statements run on the driver (`placement.placements.statements`).
+    """
     held_until = _deadline(data, settings, now)
-    await expire_overdue_holds(
-        session, now, or_(Placement.bed_id == data.bed_id, Placement.youth_id == data.youth_id)
-    )
-    youth = await visible_youth(session, actor, data.youth_id, lock=True)
-    if youth.exited_at is not None:
+    connection = await driver_connection(session)
+    for expired in await EXPIRE_HOLDS_OF.fetch(
+        connection, now=now, bed_id=data.bed_id, youth_id=data.youth_id
+    ):
+        audit.record(session, "expire_hold", ENTITY, expired["id"])
+    youth = await lock_visible_youth(session, actor, data.youth_id)
+    if youth["exited_at"] is not None:
         raise Conflict("The youth has exited the program; re-open the referral first.")
-    bed_row = (await session.execute(select(Bed.safe_house_id).where(Bed.id == data.bed_id))).first()
-    if bed_row is None:
+    house_id = await HOUSE_OF_BED.fetchval(connection, id=data.bed_id)
+    if house_id is None:
         raise Unprocessable(f"bed_id: no bed with id {data.bed_id}")
     # Share-lock the house (so it cannot be deactivated under us), then lock the bed.
-    house = await session.get(SafeHouse, bed_row.safe_house_id, with_for_update={"read": True})
-    bed = await session.get(Bed, data.bed_id, with_for_update=True)
-    assert house is not None and bed is not None
-    where = f"Bed {bed.label} at {house.name}"
-    if not (bed.active and house.active) or bed.out_of_service_reason:
+    house = SafeHouse(**(await SHARE_HOUSE.one(connection, id=house_id)))
+    bed = await LOCK_BED.one(connection, id=data.bed_id)
+    where = f"Bed {bed['label']} at {house.name}"
+    if not (bed["active"] and house.active) or bed["out_of_service_reason"]:
         raise Conflict(f"{where} is out of service.")
-    if await _live_on(session, Placement.bed_id == bed.id):
-        raise Conflict(f"{where} is already held or occupied.", bed_id=str(bed.id))
-    if status := await _live_on(session, Placement.youth_id == youth.id):
+    if await LIVE_ON_BED.fetchval(connection, id=data.bed_id):
+        raise Conflict(f"{where} is already held or occupied.", bed_id=str(data.bed_id))
+    if status := await LIVE_ON_YOUTH.fetchval(connection, id=data.youth_id):
         raise Conflict(f"The youth already has a {status} placement; end or cancel it first.")
-    check_eligible(youth, house, now)
-    placement = Placement(
-        youth_id=youth.id, bed_id=bed.id, status="held", held_until=held_until, created_by=actor.user_id
-    )
-    session.add(placement)
+    check_eligible(Youth(**{k: v for k, v in youth.items() if k != "status"}), house, now)
+    placement_id = uuid.uuid4()
     try:
-        await session.flush()
-    except IntegrityError as clash:
-        which = LIVE_INDEXES.get(getattr(getattr(clash.orig, "__cause__", None), "constraint_name", ""), "")
-        subject = where if which != "youth" else "The youth"
-        raise Conflict(f"{subject} was just held by another request.", bed_id=str(bed.id)) from None
-    audit.record(session, "hold_bed", ENTITY, placement.id, bed_id=str(bed.id), youth_id=str(youth.id))
-    return await get_placement(session, actor, placement.id)
+        await INSERT_HOLD.execute(
+            connection,
+            id=placement_id,
+            youth_id=data.youth_id,
+            bed_id=data.bed_id,
+            held_until=held_until,
+            created_by=actor.user_id,
+        )
+    except asyncpg.UniqueViolationError as clash:
+        subject = where if LIVE_INDEXES.get(clash.constraint_name or "") != "youth" else "The youth"
+        raise Conflict(f"{subject} was just held by another request.", bed_id=str(data.bed_id)) from None
+    audit.record(
+        session, "hold_bed", ENTITY, placement_id, bed_id=str(data.bed_id), youth_id=str(data.youth_id)
+    )
+    return await get_placement(session, actor, placement_id)
 
 
 async def _live_on(session: AsyncSession, which: ColumnElement[bool]) -> str | None:
@@ -199,9 +240,9 @@ async def _locked(session: AsyncSession, placement_id: uuid.UUID) -> Placement:
     return placement
 
 
-def _require(placement: Placement, status: str, verb: str) -> None:
-    if placement.status != status:
-        raise Conflict(f"Only a {status} placement can be {verb}; this one is {placement.status}.")
+def _require(current: str, status: str, verb: str) -> None:
+    if current != status:
+        raise Conflict(f"Only a {status} placement can be {verb}; this one is {current}.")
 
 
 async def confirm_placement(
@@ -209,7 +250,7 @@ async def confirm_placement(
 ) -> PlacementOut:
     """The youth has arrived: the hold becomes an active placement."""
     placement = await _locked(session, placement_id)
-    _require(placement, "held", "confirmed")
+    _require(placement.status, "held", "confirmed")
     if placement.held_until <= now:
         raise Conflict(f"The hold expired at {placement.held_until.isoformat()}; hold the bed again.")
     placement.status, placement.confirmed_at = "active", now
@@ -242,13 +283,14 @@ async def _close(
     now: datetime,
 ) -> PlacementOut:
     before, after = change
-    placement = await _locked(session, placement_id)
-    _require(placement, before, after)
+    connection = await driver_connection(session)
+    placement = await LOCK_PLACEMENT.fetchrow(connection, id=placement_id)
+    if placement is None:
+        raise NotFound(f"No placement with id {placement_id}.")
+    _require(placement["status"], before, after)
     if reason == "other" and not note.strip():
         raise Unprocessable("note: say what happened when the reason is 'other'")
-    placement.status, placement.closed_at = after, now
-    placement.close_reason, placement.close_note = reason, note or None
-    await session.flush()
+    await CLOSE.execute(connection, id=placement_id, status=after, now=now, reason=reason, note=note or None)
     audit.record(
         session, "end_placement" if after == "ended" else "cancel_hold", ENTITY, placement_id, reason=reason
     )

@@ -115,11 +115,35 @@ def _records(actor: Actor) -> Select[*tuple[Any, ...]]:
     return query if scope is None else query.where(scope)
 
 
-@functools.cache
-def _read_one(caseload_only: bool) -> Statement:
+def _one_record(caseload_only: bool) -> Select[*tuple[Any, ...]]:
     """One youth's record by id (`youth_id`), within the caseload (`caseworker_id`) if asked."""
     query = select(*Youth.__table__.c, youth_status().label("status")).where(Youth.id == param("youth_id"))
-    return compiled(query.where(Youth.caseworker_id == param("caseworker_id")) if caseload_only else query)
+    return query.where(Youth.caseworker_id == param("caseworker_id")) if caseload_only else query
+
+
+@functools.cache
+def one_youth(caseload_only: bool) -> Statement:
+    """The driver statement of `_one_record`."""
+    return compiled(_one_record(caseload_only))
+
+
+@functools.cache
+def one_youth_locked(caseload_only: bool) -> Statement:
+    """The same, locking the youth's row until the commit."""
+    return compiled(_one_record(caseload_only).with_for_update(of=Youth))
+
+
+async def lock_visible_youth(session: AsyncSession, actor: Actor, youth_id: uuid.UUID) -> Mapping[str, Any]:
+    """The youth's record, locked until the commit, if this actor may see them; 404 otherwise
+    (on the driver: holding a bed starts here)."""
+    connection = await driver_connection(session)
+    statement = one_youth_locked(_on_caseload(actor) is not None)
+    row: Mapping[str, Any] | None = await statement.fetchrow(
+        connection, youth_id=youth_id, caseworker_id=actor.user_id
+    )
+    if row is None:
+        raise NotFound(f"No youth with id {youth_id} on your caseload.")
+    return row
 
 
 async def visible_youth(
@@ -136,7 +160,7 @@ async def visible_youth(
 async def get_youth(session: AsyncSession, actor: Actor, youth_id: uuid.UUID, today: date) -> YouthOut:
     """One youth's record, as an audited read (run on the driver: it is the hottest audited read)."""
     await session.flush()  # the driver does not autoflush: a change just made must show
-    statement = _read_one(_on_caseload(actor) is not None)
+    statement = one_youth(_on_caseload(actor) is not None)
     connection = await driver_connection(session)
     row = await statement.fetchrow(connection, youth_id=youth_id, caseworker_id=actor.user_id)
     if row is None:

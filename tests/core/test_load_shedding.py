@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +78,24 @@ async def hold(client: httpx.AsyncClient, staff: Any, youth_id: str, bed: str) -
     )
 
 
+@dataclass
+class OneBed:
+    """Placement staff, a caseworker, one free bed and youth awaiting it."""
+
+    staff: Any
+    caseworker: Any
+    bed: str
+    youth: list[str]
+
+
+@pytest.fixture
+async def one_bed(client: httpx.AsyncClient, sign_in: Any) -> OneBed:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    house = await make_safe_house(client, staff, beds=1)
+    youth = [(await make_youth(client, staff, caseworker))["id"] for _ in range(3)]
+    return OneBed(staff, caseworker, house["bed_list"][0]["id"], youth)
+
+
 def assert_shed(response: httpx.Response) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -87,15 +105,11 @@ def assert_shed(response: httpx.Response) -> None:
 
 
 async def test_past_the_queue_requests_get_503_and_health_says_the_pool_is_saturated(
-    client: httpx.AsyncClient, sign_in: Any, settings: Settings, resources: Resources
+    one_bed: OneBed, settings: Settings, resources: Resources
 ) -> None:
-    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
-    house = await make_safe_house(client, staff, beds=1)
-    bed = house["bed_list"][0]["id"]
-    youth = [await make_youth(client, staff, caseworker) for _ in range(3)]
-
+    staff, bed = one_bed.staff, one_bed.bed
     async with tight_app(settings, db_pool_size=1, max_in_flight=1, max_queued=1) as tight:
-        holds = [hold(tight, staff, y["id"], bed) for y in youth]
+        holds = [hold(tight, staff, youth, bed) for youth in one_bed.youth]
         async with bed_locked(resources, bed):
             first = asyncio.create_task(holds[0])  # holds the only turn, waiting on the bed
             await asyncio.sleep(0.2)
@@ -121,18 +135,15 @@ async def test_past_the_queue_requests_get_503_and_health_says_the_pool_is_satur
 
 
 async def test_no_connection_within_the_wait_is_a_503_with_nothing_written(
-    client: httpx.AsyncClient, sign_in: Any, settings: Settings, resources: Resources
+    one_bed: OneBed, settings: Settings, resources: Resources
 ) -> None:
-    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
-    house = await make_safe_house(client, staff, beds=1)
-    bed = house["bed_list"][0]["id"]
-    person = await make_youth(client, staff, caseworker)
-    referral = youth_body(caseworker.id)
+    staff, bed, person = one_bed.staff, one_bed.bed, one_bed.youth[0]
+    referral = youth_body(one_bed.caseworker.id)
 
     async with tight_app(settings, db_pool_size=1, max_in_flight=5, queue_wait_seconds=0.3) as tight:
         assert (await tight.get(f"{API}/me", headers=staff.headers)).status_code == 200  # token cached
         async with bed_locked(resources, bed):
-            waiting = asyncio.create_task(hold(tight, staff, person["id"], bed))
+            waiting = asyncio.create_task(hold(tight, staff, person, bed))
             await asyncio.sleep(0.2)
             refused = await tight.post(f"{API}/youth", json=referral, headers=staff.headers)
             assert_shed(refused)
@@ -146,19 +157,16 @@ async def test_no_connection_within_the_wait_is_a_503_with_nothing_written(
 
 
 async def test_sign_ins_turned_away_with_503_do_not_count_towards_the_throttle(
-    client: httpx.AsyncClient, sign_in: Any, settings: Settings, resources: Resources
+    one_bed: OneBed, settings: Settings, resources: Resources
 ) -> None:
-    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
-    house = await make_safe_house(client, staff, beds=1)
-    bed = house["bed_list"][0]["id"]
-    person = await make_youth(client, staff, caseworker)
-    login = {"username": caseworker.username, "password": TEST_PASSWORD}
+    staff, bed, person = one_bed.staff, one_bed.bed, one_bed.youth[0]
+    login = {"username": one_bed.caseworker.username, "password": TEST_PASSWORD}
 
     async with tight_app(settings, db_pool_size=1, max_in_flight=10, queue_wait_seconds=0.2) as tight:
         assert (await tight.get(f"{API}/me", headers=staff.headers)).status_code == 200  # token cached
         async with bed_locked(resources, bed):
             holding = asyncio.create_task(  # takes the only connection, waiting on the bed
-                hold(tight, staff, person["id"], bed)
+                hold(tight, staff, person, bed)
             )
             await asyncio.sleep(0.2)
             for _ in range(settings.login_max_failures + 1):

@@ -24,6 +24,7 @@ from placement.core.audit import (
     AUDIT_LOCK_KEY,
     AUDIT_TABLE,
     GENESIS_HASH,
+    RECORDED,
     AuditEntry,
     chain_hash,
     hashed_fields,
@@ -33,11 +34,7 @@ log = logging.getLogger("placement.audit")
 Observe = Callable[[list[float]], None]
 KEY_MISMATCH_RETRY_S = 30
 
-_RECORDED = [
-    c
-    for c in AUDIT_TABLE.c
-    if c.name not in {"seq", "prev_hash", "hash", "sealed_at"}  # what it carries unsealed
-]
+_RECORDED = [AUDIT_TABLE.c.id, *(AUDIT_TABLE.c[name] for name in RECORDED)]  # what it carries unsealed
 _SEAL = (
     update(AUDIT_TABLE)
     .where(AUDIT_TABLE.c.id == bindparam("entry_id"), AUDIT_TABLE.c.seq.is_(None))

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import ColumnElement, Row, Select, bindparam, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
@@ -60,26 +60,6 @@ def _on_caseload(actor: Actor) -> ColumnElement[bool] | None:
     return Youth.caseworker_id == actor.user_id if actor.role == "caseworker" else None
 
 
-@functools.cache
-def _one_visible(caseload_only: bool) -> Select[Youth, str]:
-    """One youth by id (`youth_id`), within the caseload (`caseworker_id`) if asked: built once."""
-    query = select(Youth, youth_status().label("status")).where(Youth.id == bindparam("youth_id"))
-    return query.where(Youth.caseworker_id == bindparam("caseworker_id")) if caseload_only else query
-
-
-async def _find_visible(
-    session: AsyncSession, actor: Actor, youth_id: uuid.UUID, *, lock: bool = False
-) -> Row[Youth, str] | None:
-    caseload_only = _on_caseload(actor) is not None
-    query = _one_visible(caseload_only)
-    if lock:
-        query = query.with_for_update(of=Youth)
-    params = (
-        {"youth_id": youth_id, "caseworker_id": actor.user_id} if caseload_only else {"youth_id": youth_id}
-    )
-    return (await session.execute(query, params)).first()
-
-
 def _youth_out(youth: Mapping[Any, Any], today: date) -> YouthOut:
     """A youth's record from a row of the youth table's columns and their derived `status`."""
     return YouthOut(
@@ -108,16 +88,21 @@ def _youth_out(youth: Mapping[Any, Any], today: date) -> YouthOut:
     )
 
 
+def _youth_records() -> Select[*tuple[Any, ...]]:
+    """The youth table's columns and each youth's status (the rows `_youth_out` reads)."""
+    return select(*Youth.__table__.c, youth_status().label("status"))
+
+
 def _records(actor: Actor) -> Select[*tuple[Any, ...]]:
-    """The youth table's columns and each youth's status, for the rows this actor may see."""
-    query = select(*Youth.__table__.c, youth_status().label("status"))
+    """Youth records, of the rows this actor may see."""
+    query = _youth_records()
     scope = _on_caseload(actor)
     return query if scope is None else query.where(scope)
 
 
 def _one_record(caseload_only: bool) -> Select[*tuple[Any, ...]]:
     """One youth's record by id (`youth_id`), within the caseload (`caseworker_id`) if asked."""
-    query = select(*Youth.__table__.c, youth_status().label("status")).where(Youth.id == param("youth_id"))
+    query = _youth_records().where(Youth.id == param("youth_id"))
     return query.where(Youth.caseworker_id == param("caseworker_id")) if caseload_only else query
 
 
@@ -146,14 +131,14 @@ async def lock_visible_youth(session: AsyncSession, actor: Actor, youth_id: uuid
     return row
 
 
-async def visible_youth(
-    session: AsyncSession, actor: Actor, youth_id: uuid.UUID, *, lock: bool = False
-) -> Youth:
-    """The youth if this actor may see them; 404 otherwise, so ids cannot be probed."""
-    row = await _find_visible(session, actor, youth_id, lock=lock)
-    if row is None:
+async def youth_to_change(session: AsyncSession, actor: Actor, youth_id: uuid.UUID) -> Youth:
+    """The youth, locked until the commit, if this actor may see them; 404 otherwise, so ids
+    cannot be probed."""
+    query = select(Youth).where(Youth.id == youth_id).with_for_update()
+    scope = _on_caseload(actor)
+    youth = await session.scalar(query if scope is None else query.where(scope))
+    if youth is None:
         raise NotFound(f"No youth with id {youth_id} on your caseload.")
-    youth: Youth = row[0]
     return youth
 
 
@@ -264,7 +249,7 @@ async def refer_youth(session: AsyncSession, actor: Actor, data: YouthCreate, to
 async def update_youth(
     session: AsyncSession, actor: Actor, youth_id: uuid.UUID, data: YouthUpdate, now: datetime
 ) -> YouthOut:
-    youth = await visible_youth(session, actor, youth_id, lock=True)
+    youth = await youth_to_change(session, actor, youth_id)
     changes = changed_fields(data)
     if "caseworker_id" in changes:
         if actor.role == "caseworker" and changes["caseworker_id"] != actor.user_id:

@@ -96,7 +96,11 @@ async def seal_batch(connection: AsyncConnection, key: bytes | None, limit: int)
 
 
 class AuditSealer:
-    """One process's sealer: `run()` as a background task, `nudge()` after a commit with entries."""
+    """One process's sealer: `run()` as a background task, `nudge()` after a commit with entries.
+
+    Its `engine` is the process's audit connections, apart from the requests' pool: the sealer's,
+    and one for refusals, so that recording a refusal never queues behind requests.
+    """
 
     def __init__(
         self,
@@ -107,7 +111,7 @@ class AuditSealer:
         gather: float = 0.02,
         batch: int = 5000,
     ) -> None:
-        self._engine = engine
+        self.engine = engine
         self._key = key
         self._interval = interval
         self._gather = gather  # a moment for concurrent commits to join the same batch
@@ -117,7 +121,7 @@ class AuditSealer:
         self.recorded = False  # this process committed entries (so it seals before it exits)
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        await self.engine.dispose()
 
     def nudge(self) -> None:
         """Entries were committed: seal them soon."""
@@ -129,7 +133,7 @@ class AuditSealer:
         were sealed. Raises KeyMismatch."""
         total = 0
         while await self._any_unsealed():
-            async with self._engine.begin() as connection:
+            async with self.engine.begin() as connection:
                 delays = await seal_batch(connection, self._key, self._batch)
             if delays is None:
                 break
@@ -152,7 +156,7 @@ class AuditSealer:
             log.error("audit entries left unsealed at exit: %s", failure)
 
     async def _any_unsealed(self) -> bool:
-        async with self._engine.connect() as connection:
+        async with self.engine.connect() as connection:
             autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
             return bool(await autocommit.scalar(select(exists().where(AuditEntry.seq.is_(None)))))
 

@@ -35,7 +35,7 @@ class Resources:
         engine = create_engine(settings)
         redis = await create_job_pool(settings)
         key = settings.audit_key.encode() if settings.audit_key else None
-        sealer = AuditSealer(create_engine(settings, pool_size=1), key)  # off the requests' pool
+        sealer = AuditSealer(create_engine(settings, pool_size=2), key)  # off the requests' pool
         sessionmaker = create_sessionmaker(engine, key, sealer.nudge)
         return cls(settings, engine, sessionmaker, redis, sealer, clock)
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 from placement.app import create_app
 from placement.bench.api import api_bench
 from placement.core.admission import Admission, Overloaded
+from placement.core.audit import AuditEntry
 from placement.core.resources import Resources
 from placement.core.settings import Settings
 from placement.placements.models import Placement
@@ -173,6 +174,29 @@ async def test_sign_ins_turned_away_with_503_do_not_count_towards_the_throttle(
                 assert_shed(await tight.post(f"{API}/auth/login", json=login))
         assert (await holding).status_code == 201
         assert (await tight.post(f"{API}/auth/login", json=login)).status_code == 200
+
+
+async def test_a_refusal_is_answered_and_audited_while_requests_hold_every_connection(
+    one_bed: OneBed, settings: Settings, resources: Resources
+) -> None:
+    staff, caseworker = one_bed.staff, one_bed.caseworker
+    async with tight_app(settings, db_pool_size=1, max_in_flight=10, queue_wait_seconds=0.3) as tight:
+        assert (await tight.get(f"{API}/me", headers=caseworker.headers)).status_code == 200  # token cached
+        async with bed_locked(resources, one_bed.bed):
+            holding = asyncio.create_task(hold(tight, staff, one_bed.youth[0], one_bed.bed))
+            await asyncio.sleep(0.2)
+            refused = await tight.get(f"{API}/users", headers=caseworker.headers)
+            assert refused.status_code == 403, refused.text
+        assert (await holding).status_code == 201
+    async with resources.sessionmaker() as session:
+        denied = await session.scalar(
+            select(func.count()).where(
+                AuditEntry.actor_id == caseworker.id,
+                AuditEntry.request_id == refused.headers["x-request-id"],
+                AuditEntry.status == 403,
+            )
+        )
+        assert denied == 1
 
 
 async def test_a_connection_lost_with_a_database_restart_is_a_503_then_service_resumes(

@@ -67,9 +67,9 @@ async def record_denial(
     reason: str,
 ) -> None:
     """Audit a refusal in one autocommitted statement (the refused request's own transaction
-    rolls back)."""
+    rolls back), on the audit's own connections: it never waits behind requests for the pool."""
     await audit.record_at_once(
-        resources.engine,
+        resources.sealer.engine,
         actor,
         request_id,
         action,

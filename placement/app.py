@@ -44,7 +44,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         app.state.admission = admission
         resources.sealer.observers.append(service_metrics.observe_sealing)
         revocations = asyncio.create_task(resources.tokens.listen(resources.redis))
-        sealing = asyncio.create_task(resources.sealer.run())
+        resources.sealer.start()
         worker_task = None
         if settings.run_worker_inline:
             worker = Worker(**worker_settings(settings, resources, service_metrics.observe_job))
@@ -52,7 +52,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         try:
             yield
         finally:
-            await stop_background(revocations, sealing, worker_task)
+            await stop_background(revocations, worker_task)
             if worker_task is not None:
                 await worker.close()
             await resources.close()

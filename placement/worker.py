@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import time
@@ -64,15 +63,13 @@ def worker_settings(
 
     async def startup(ctx: dict[str, Any]) -> None:
         if resources is None:  # a worker of its own: it seals what its jobs record
-            own = ctx["resources"] = await Resources.open(settings)
-            ctx["sealing"] = asyncio.create_task(own.sealer.run())
+            ctx["resources"] = await Resources.open(settings)
+            ctx["resources"].sealer.start()
         else:
             ctx["resources"] = resources
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         if resources is None:
-            ctx["sealing"].cancel()
-            await asyncio.gather(ctx["sealing"], return_exceptions=True)
             await ctx["resources"].close()
 
     redis: RedisSettings = redis_settings(settings)

@@ -96,7 +96,8 @@ async def seal_batch(connection: AsyncConnection, key: bytes | None, limit: int)
 
 
 class AuditSealer:
-    """One process's sealer: `run()` as a background task, `nudge()` after a commit with entries.
+    """One process's sealer: `start()` runs it in the background, `nudge()` after a commit with
+    entries wakes it, `close()` stops it.
 
     Its `engine` is the process's audit connections, apart from the requests' pool: the sealer's,
     and one for refusals, so that recording a refusal never queues behind requests.
@@ -119,8 +120,21 @@ class AuditSealer:
         self._wake = asyncio.Event()
         self.observers: list[Observe] = []
         self.recorded = False  # this process committed entries (so it seals before it exits)
+        self._running: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Run the sealer as a task of the running event loop, until `stop()` or `close()`."""
+        self._running = asyncio.create_task(self.run())
+
+    async def stop(self) -> None:
+        """Stop the background task, if running, and wait until it has."""
+        if self._running is not None:
+            self._running.cancel()
+            await asyncio.gather(self._running, return_exceptions=True)
+            self._running = None
 
     async def close(self) -> None:
+        await self.stop()
         await self.engine.dispose()
 
     def nudge(self) -> None:

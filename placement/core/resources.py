@@ -40,7 +40,8 @@ class Resources:
         return cls(settings, engine, sessionmaker, redis, sealer, clock)
 
     async def close(self) -> None:
-        """Seal what this process recorded, then close the connections."""
+        """Stop the sealer, seal what this process recorded, then close the connections."""
+        await self.sealer.stop()
         try:
             await self.sealer.seal_before_exit()
         finally:

@@ -24,7 +24,7 @@ from placement.core.errors import Conflict, NotFound, Unprocessable
 from placement.core.geo import distance_km
 from placement.core.schemas import Page
 from placement.core.settings import Settings
-from placement.placements.models import LIVE_STATUSES, Placement
+from placement.placements.models import Placement
 from placement.placements.schemas import PlacementCancel, PlacementCreate, PlacementEnd, PlacementOut
 from placement.placements.statements import (
     CLOSE,
@@ -227,10 +227,6 @@ async def hold_bed(
         session, "hold_bed", ENTITY, placement_id, bed_id=str(data.bed_id), youth_id=str(data.youth_id)
     )
     return await get_placement(session, actor, placement_id)
-
-
-async def _live_on(session: AsyncSession, which: ColumnElement[bool]) -> str | None:
-    return await session.scalar(select(Placement.status).where(which, Placement.status.in_(LIVE_STATUSES)))
 
 
 async def _locked(session: AsyncSession, placement_id: uuid.UUID) -> Placement:

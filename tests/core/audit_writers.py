@@ -12,7 +12,6 @@ run, proc, lane, unit (and step/of for the unit's own entries).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import random
 import sys
@@ -177,22 +176,20 @@ async def main(config: WriterConfig) -> None:
     )
     resources = await Resources.open(settings)
     report = Report(config.report)
-    sealing = asyncio.create_task(resources.sealer.run()) if config.seal else None
+    if config.seal:
+        resources.sealer.start()
     try:
         report.write(ready=True)
         await asyncio.to_thread(sys.stdin.readline)  # "go"
         writer = Writer(config, resources, report)
         await asyncio.gather(*(writer.lane(lane) for lane in range(config.lanes)))
     finally:
-        if sealing is None:  # leave every entry to other processes' sealers
+        if config.seal:
+            await resources.close()  # stops the sealer, then seals what is left
+        else:  # leave every entry to other processes' sealers
             await resources.redis.aclose()
             await resources.sealer.close()
             await resources.engine.dispose()
-        else:
-            sealing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sealing
-            await resources.close()  # seals what is left
     report.write(done=True)
     report.close()
 

@@ -19,7 +19,7 @@ from placement.core.admission import Admission, admission_middleware
 from placement.core.body_depth import refuse_deep_bodies
 from placement.core.errors import EXCEPTION_HANDLERS, problem_responses
 from placement.core.http import DEPENDENCIES, request_id_middleware
-from placement.core.logs import carry_request_id, configure_logging
+from placement.core.logs import configure_logging
 from placement.core.resources import Resources, utc_now
 from placement.core.security import routes as security_routes
 from placement.core.security.guards import PUBLIC, authorize
@@ -76,7 +76,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         before_request=refuse_deep_bodies,
         dependencies=DEPENDENCIES,
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_id_middleware, carry_request_id, admission_middleware(admission)],
+        middleware=[request_id_middleware, admission_middleware(admission)],
         lifespan=[lifespan],
         logging_config=None,  # logging is the process's to set up (placement.core.logs), not the app's
         openapi_config=OpenAPIConfig(

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from placement.core import audit
 from placement.core.errors import DomainError, Unauthorized
 from placement.core.idempotency import IdempotentCreate
+from placement.core.logs import REQUEST_ID
 from placement.core.resources import Resources
 from placement.core.security.guards import ANONYMOUS, record_denial
 from placement.core.uow import unit_of_work
@@ -26,7 +27,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,80}$")
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Give every request an id (the caller's `X-Request-ID` if sane) and mark responses no-store."""
+    """Give every request an id (the caller's `X-Request-ID` if sane), on its log records too, and
+    mark responses no-store."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -44,7 +46,11 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                 headers["X-Content-Type-Options"] = "nosniff"
             await send(message)
 
-        await app(scope, receive, send_with_id)
+        logged_as = REQUEST_ID.set(request_id)
+        try:
+            await app(scope, receive, send_with_id)
+        finally:
+            REQUEST_ID.reset(logged_as)
 
     return middleware
 

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import asyncpg
-from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy.exc import StatementError
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -28,19 +27,6 @@ DATABASE_ERRORS: tuple[type[BaseException], ...] = (
 )
 _CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
 _CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
-
-
-def carry_request_id(app: ASGIApp) -> ASGIApp:
-    """ASGI middleware (after `request_id_middleware`): the request's id is on its log records."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        token = REQUEST_ID.set(scope.get("state", {}).get("request_id"))
-        try:
-            await app(scope, receive, send)
-        finally:
-            REQUEST_ID.reset(token)
-
-    return middleware
 
 
 def withheld(exc: BaseException) -> str:

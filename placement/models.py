@@ -1,5 +1,8 @@
 """Every table of the service, imported in one place for Alembic's metadata."""
 
+from caregivers.households.models import Caregiver, Household, HouseholdYouth
+from caregivers.reminders.models import Notification
+from caregivers.training.models import Completion, ReadinessRule, TrainingModule, TrainingSeries
 from placement.core.audit import AuditEntry
 from placement.core.db import Base
 from placement.core.idempotency import IdempotencyRecord
@@ -14,12 +17,20 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Bed",
+    "Caregiver",
+    "Completion",
     "County",
+    "Household",
+    "HouseholdYouth",
     "IdempotencyRecord",
     "Municipality",
+    "Notification",
     "Placement",
+    "ReadinessRule",
     "Region",
     "SafeHouse",
+    "TrainingModule",
+    "TrainingSeries",
     "User",
     "Youth",
 ]

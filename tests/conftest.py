@@ -37,7 +37,12 @@ TEST_PASSWORD = "correct horse battery staple"
 # Redis database the tests use and flush (override to run suites side by side on one server).
 TEST_REDIS_DB = int(os.environ.get("PLACEMENT_TEST_REDIS_DB", "15"))
 MUTABLE_TABLES = (
+    "notifications",
+    "completions",
+    "caregivers",
+    "household_youth",
     "placements",
+    "households",
     "beds",
     "safe_houses",
     "youth",

@@ -36,9 +36,9 @@ from placement.placements.statements import (
     LOCK_PLACEMENT,
     SHARE_HOUSE,
 )
+from placement.reference.nearby import place_filter
 from placement.safehouses.availability import available_beds_sql, count_available_beds_sql
 from placement.safehouses.models import SafeHouse
-from placement.safehouses.routes import bed_filter
 from placement.youth.models import Youth
 from placement.youth.service import age_on, one_youth, one_youth_locked
 
@@ -72,7 +72,7 @@ async def floor_available_beds(
     offset: Offset = 0,
 ) -> dict[str, Any]:
     """The real endpoint's query parameters, checks and SQL (a count past the last page too)."""
-    f = bed_filter(FLOOR_ACTOR, region, county, age, gender, services or [], near, within_km)
+    f = place_filter(FLOOR_ACTOR, region, county, age, gender, services or [], near, within_km)
     sql, args = available_beds_sql(f, limit, offset, exact=True)
     rows = await state.pool.fetch(sql, *args)
     if rows:

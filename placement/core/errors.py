@@ -61,15 +61,16 @@ class TooManyRequests(DomainError):
     status = 429
 
 
-# Constraint names (from the naming convention) and what they mean to a person, given by the
-# modules that own the tables. The services check first, for a kinder message; these answer a
-# write that lost a race past those checks.
-CONSTRAINT_MEANINGS: dict[str, str] = {}
+# Constraint names (from the naming convention), what they mean to a person and the status they
+# answer, given by the modules that own the tables. The services check first, for a kinder
+# message; these answer a write that lost a race past those checks, or a reference to a record
+# that does not exist (422).
+CONSTRAINT_MEANINGS: dict[str, tuple[str, int]] = {}
 
 
-def explain_constraint(name: str, meaning: str) -> None:
-    """Give an integrity constraint a sentence, shown when a write breaks it (409)."""
-    CONSTRAINT_MEANINGS[name] = meaning
+def explain_constraint(name: str, meaning: str, status: int = 409) -> None:
+    """Give an integrity constraint a sentence and a status, shown when a write breaks it."""
+    CONSTRAINT_MEANINGS[name] = (meaning, status)
 
 
 class Problem(msgspec.Struct, kw_only=True):
@@ -158,8 +159,8 @@ def http_error_handler(request: Request[Any, Any, Any], exc: HTTPException) -> R
 
 def integrity_handler(request: Request[Any, Any, Any], exc: IntegrityError) -> Response[Any]:
     name = getattr(getattr(exc.orig, "__cause__", None), "constraint_name", None) or ""
-    detail = CONSTRAINT_MEANINGS.get(name, "The change conflicts with data already recorded.")
-    return problem(409, detail, request)
+    detail, status = CONSTRAINT_MEANINGS.get(name, ("The change conflicts with data already recorded.", 409))
+    return problem(status, detail, request)
 
 
 UNUSABLE_VALUE = (

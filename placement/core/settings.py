@@ -58,6 +58,10 @@ class Settings:
     hold_hours: int = 24
     hold_max_hours: int = 168
     db_pool_size: int = 10
+    # A household whose availability was not confirmed for this many days is flagged stale.
+    stale_after_days: int = 30
+    # Readiness counts verified completions only, or (True) self-reported ones as well.
+    readiness_counts_self_reported: bool = False
     # Load shedding: at most `max_in_flight` requests are served at once and `max_queued` more wait;
     # past that a request is answered 503 with Retry-After at once. Each wait — for a turn, and for
     # each database connection a request takes (a token not seen for a minute is checked on one of
@@ -101,6 +105,8 @@ class Settings:
             hold_hours=number("HOLD_HOURS", defaults.hold_hours),
             hold_max_hours=number("HOLD_MAX_HOURS", defaults.hold_max_hours),
             db_pool_size=number("DB_POOL_SIZE", defaults.db_pool_size),
+            stale_after_days=number("STALE_AFTER_DAYS", defaults.stale_after_days),
+            readiness_counts_self_reported=env.get(ENV_PREFIX + "READINESS_COUNTS_SELF_REPORTED", "") == "1",
             max_in_flight=number("MAX_IN_FLIGHT", defaults.max_in_flight),
             max_queued=number("MAX_QUEUED", defaults.max_queued),
             queue_wait_seconds=seconds("QUEUE_WAIT_SECONDS", defaults.queue_wait_seconds),

@@ -1,4 +1,4 @@
-"""Placements of youth in beds: held until a deadline, then active, ended, cancelled or expired."""
+"""Placements of youth in beds or homes: held until a deadline, then active, ended, cancelled or expired."""
 
 from __future__ import annotations
 
@@ -36,7 +36,11 @@ class Placement(UUIDKey, Timestamps, Base):
     __tablename__ = "placements"
 
     youth_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("youth.id", ondelete="RESTRICT"), index=True)
-    bed_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("beds.id", ondelete="RESTRICT"), index=True)
+    # A placement is in a bed of a safe house, or in a household: exactly one of the two.
+    bed_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("beds.id", ondelete="RESTRICT"), index=True)
+    household_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("households.id", ondelete="RESTRICT"), index=True
+    )
     status: Mapped[str] = mapped_column(String(12))
     held_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
@@ -48,6 +52,7 @@ class Placement(UUIDKey, Timestamps, Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status_known"),
         CheckConstraint("(status IN ('held', 'active')) = (closed_at IS NULL)", name="closed_when_not_live"),
+        CheckConstraint("(bed_id IS NULL) <> (household_id IS NULL)", name="bed_or_household"),
         # The guards against double booking: one live placement per bed, and per youth.
         Index("uq_placements_live_bed", "bed_id", unique=True, postgresql_where=text(LIVE)),
         Index("uq_placements_live_youth", "youth_id", unique=True, postgresql_where=text(LIVE)),

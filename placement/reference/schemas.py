@@ -24,3 +24,12 @@ class MunicipalityOut(Schema):
     region: str
     lat: float
     lon: float
+
+
+class Place(Schema):
+    """Where a safe house or a household is, as every role may see it."""
+
+    municipality_id: uuid.UUID
+    municipality: str
+    county: str
+    region: str

@@ -10,18 +10,13 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.audit import Actor
-from placement.core.errors import Unprocessable
 from placement.core.idempotency import IdempotentCreate
 from placement.core.resources import Resources
-from placement.core.schemas import Limit, Offset, Page, check_codes
+from placement.core.schemas import Limit, Offset, Page
 from placement.core.security.guards import allow
 from placement.core.security.policy import may_see_locations
-from placement.core.vocabulary import GENDERS, SERVICES
+from placement.reference.nearby import place_filter
 from placement.safehouses import availability, service
-from placement.safehouses.availability import (
-    BAND_EDGES_KM,
-    BedFilter,
-)
 from placement.safehouses.schemas import (
     AvailableBed,
     BedCreate,
@@ -89,42 +84,6 @@ async def update_bed(id: uuid.UUID, data: BedUpdate, session: AsyncSession, reso
     return await service.update_bed(session, id, data, resources.clock())
 
 
-def parse_point(near: str) -> tuple[float, float]:
-    try:
-        lat_text, lon_text = near.split(",")
-        lat, lon = float(lat_text), float(lon_text)
-    except ValueError:
-        raise Unprocessable(f"near: expected 'LAT,LON' in decimal degrees, got {near!r}") from None
-    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-        raise Unprocessable(f"near: {lat},{lon} is not a position on Earth")
-    return lat, lon
-
-
-def bed_filter(
-    actor: Actor,
-    region: uuid.UUID | None,
-    county: uuid.UUID | None,
-    age: int | None,
-    gender: str | None,
-    services: list[str],
-    near: str | None,
-    within_km: float | None,
-) -> BedFilter:
-    """Check the query and build the filter; banded roles may only use band edges as radius."""
-    if gender is not None and gender not in GENDERS:
-        raise Unprocessable(f"gender: expected one of {', '.join(GENDERS)}")
-    codes = check_codes("services", [c for s in services for c in s.split(",") if c], SERVICES)
-    point = parse_point(near) if near is not None else None
-    if within_km is not None:
-        if point is None:
-            raise Unprocessable("within_km needs near=LAT,LON")
-        if not may_see_locations(actor) and within_km not in BAND_EDGES_KM:
-            raise Unprocessable(
-                f"within_km: your role may search only by distance band: one of {BAND_EDGES_KM}"
-            )
-    return BedFilter(region, county, age, gender, tuple(codes), point, within_km)
-
-
 @get("/beds/available", opt=allow("placement_staff", "admin", "caseworker", entity="bed"))
 async def list_available_beds(
     session: AsyncSession,
@@ -144,7 +103,7 @@ async def list_available_beds(
     """Beds free right now; with `near`, nearest first (distance bands for roles that may not see
     positions)."""
     exact = may_see_locations(actor)
-    f = bed_filter(actor, region, county, age, gender, services or [], near, within_km)
+    f = place_filter(actor, region, county, age, gender, services or [], near, within_km)
     return await availability.list_available_beds(session, f, limit, offset, exact)
 
 

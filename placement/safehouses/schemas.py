@@ -14,6 +14,7 @@ import msgspec
 
 from placement.core.schemas import Age, Codes, Latitude, Longitude, Name, Schema
 from placement.core.vocabulary import Gender
+from placement.reference.schemas import Place
 
 BedStatus = Literal["available", "held", "occupied", "out_of_service"]
 Label = Annotated[str, msgspec.Meta(min_length=1, max_length=80)]
@@ -51,13 +52,6 @@ class SafeHouseUpdate(Schema):
     services: Codes | msgspec.UnsetType = msgspec.UNSET
     languages: Codes | msgspec.UnsetType = msgspec.UNSET
     active: bool | msgspec.UnsetType = msgspec.UNSET
-
-
-class Place(Schema):
-    municipality_id: uuid.UUID
-    municipality: str
-    county: str
-    region: str
 
 
 class BedCounts(Schema):

@@ -17,13 +17,14 @@ from placement.core.schemas import Page, changed_fields, check_codes
 from placement.core.security.policy import may_see_locations
 from placement.core.vocabulary import LANGUAGES, SERVICES
 from placement.reference.models import County, Municipality, Region
+from placement.reference.places import place_of
+from placement.reference.schemas import Place
 from placement.safehouses.models import Bed, SafeHouse
 from placement.safehouses.schemas import (
     BedCounts,
     BedCreate,
     BedOut,
     BedUpdate,
-    Place,
     SafeHouseCreate,
     SafeHouseDetail,
     SafeHouseOut,
@@ -32,20 +33,6 @@ from placement.safehouses.schemas import (
 from placement.safehouses.status import beds_with_status
 
 ENTITY = "safe_house"
-
-
-async def place_of(session: AsyncSession, municipality_id: uuid.UUID) -> Place:
-    row = (
-        await session.execute(
-            select(Municipality.name, County.name.label("county"), Region.name.label("region"))
-            .join(County, County.id == Municipality.county_id)
-            .join(Region, Region.id == Municipality.region_id)
-            .where(Municipality.id == municipality_id)
-        )
-    ).first()
-    if row is None:
-        raise Unprocessable(f"municipality_id: no municipality with id {municipality_id}")
-    return Place(municipality_id=municipality_id, municipality=row.name, county=row.county, region=row.region)
 
 
 def _check_profile(house: SafeHouse) -> None:

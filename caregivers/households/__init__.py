@@ -1,0 +1,1 @@
+"""Households (foster, kin, intensive foster, biological) and the caregivers who make them up."""

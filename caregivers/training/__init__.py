@@ -1,0 +1,1 @@
+"""The training catalog, caregivers' completions, readiness rules and readiness."""

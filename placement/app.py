@@ -10,10 +10,12 @@ from datetime import datetime
 
 from arq.worker import Worker
 from litestar import Litestar, Router
+from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from caregivers.households import routes as household_routes
 from placement.core import audit_routes, health, metrics
 from placement.core.admission import Admission, admission_middleware
 from placement.core.body_depth import refuse_deep_bodies
@@ -25,6 +27,7 @@ from placement.core.security import routes as security_routes
 from placement.core.security.guards import PUBLIC, authorize
 from placement.core.settings import Settings
 from placement.placements import routes as placement_routes
+from placement.placements.occupancy import places_taken
 from placement.reference import routes as reference_routes
 from placement.safehouses import routes as safehouse_routes
 from placement.worker import worker_settings
@@ -67,6 +70,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             safehouse_routes.router,
             youth_routes.router,
             placement_routes.router,
+            household_routes.router,
             audit_routes.router,
         ],
     )
@@ -74,7 +78,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         route_handlers=[api, health.router, metrics.router],
         guards=[authorize],
         before_request=refuse_deep_bodies,
-        dependencies=DEPENDENCIES,
+        dependencies={**DEPENDENCIES, "places_taken": Provide(lambda: places_taken, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware, admission_middleware(admission)],
         lifespan=[lifespan],

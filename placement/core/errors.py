@@ -52,6 +52,14 @@ class Unprocessable(DomainError):
     status = 422
 
 
+class PreconditionFailed(DomainError):
+    status = 412
+
+
+class PreconditionRequired(DomainError):
+    status = 428
+
+
 class Unauthorized(DomainError):
     status = 401
     audited = True
@@ -90,7 +98,9 @@ PROBLEM_MEANINGS = {
     403: "Your role may not use this route",
     404: "No such record, or not one you may see",
     409: "Conflicts with the current state (e.g. the bed is already held)",
+    412: "The record changed since you read it (If-Match no longer matches its ETag): read it again",
     422: "Well-formed but refused: unknown references, rules of the domain",
+    428: "This change needs If-Match with the ETag of your last read",
     429: "Too many attempts: wait for Retry-After seconds",
     503: "Busy or a service this request needs is unavailable: try again after Retry-After seconds",
 }

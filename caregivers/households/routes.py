@@ -1,0 +1,168 @@
+"""HTTP routes: households, their caregivers, and self-service availability."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Response, Router, get, patch, post, put
+from litestar.di import Provide
+from litestar.params import Dependency
+from sqlalchemy import ColumnElement
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from caregivers.households import availability, service
+from caregivers.households.access import AVAILABILITY_WRITERS, READERS, WRITERS
+from caregivers.households.models import Household
+from caregivers.households.occupancy import PlacesTaken
+from caregivers.households.schemas import (
+    AvailabilityChange,
+    AvailabilityStatus,
+    CaregiverCreate,
+    CaregiverOut,
+    HouseholdCreate,
+    HouseholdOut,
+    HouseholdUpdate,
+    Kind,
+)
+from caregivers.households.service import Reading
+from placement.core.audit import Actor
+from placement.core.concurrency import IfMatch, etag
+from placement.core.errors import problem_responses
+from placement.core.idempotency import IdempotentCreate
+from placement.core.resources import Resources
+from placement.core.schemas import Limit, Offset, Page
+from placement.core.security.guards import allow
+from placement.reference.models import Municipality
+
+ENTITY = service.ENTITY
+ReadingNow = Annotated[Reading, Dependency(skip_validation=True)]
+VERSIONED = problem_responses(412, 428)
+
+
+def provide_reading(
+    resources: Resources, places_taken: Annotated[PlacesTaken, Dependency(skip_validation=True)]
+) -> Reading:
+    """What reading households needs: the placement domain's count of places taken, and the time."""
+    return Reading(places_taken, resources.clock(), resources.settings.stale_after_days)
+
+
+def with_etag(household: HouseholdOut) -> Response[HouseholdOut]:
+    """The household, with its version as the ETag a change must send back in If-Match."""
+    return Response(household, headers={"ETag": etag(household.version)})
+
+
+@get("/households", opt=allow(*READERS, entity=ENTITY))
+async def list_households(
+    session: AsyncSession,
+    actor: Actor,
+    reading: ReadingNow,
+    region: uuid.UUID | None = None,
+    county: uuid.UUID | None = None,
+    kind: Kind | None = None,
+    availability_status: AvailabilityStatus | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[HouseholdOut]:
+    """Households by name (a caregiver: their own); addresses for placement staff, admins and
+    the household's caregivers only."""
+    filters: list[ColumnElement[bool]] = []
+    if region:
+        filters.append(Municipality.region_id == region)
+    if county:
+        filters.append(Municipality.county_id == county)
+    if kind:
+        filters.append(Household.kind == kind)
+    if availability_status:
+        filters.append(Household.availability == availability_status)
+    return await service.list_households(session, actor, reading, filters, limit, offset)
+
+
+@post("/households", opt=allow(*WRITERS, entity=ENTITY))
+async def create_household(
+    data: HouseholdCreate,
+    session: AsyncSession,
+    actor: Actor,
+    reading: ReadingNow,
+    idempotent: IdempotentCreate,
+) -> HouseholdOut:
+    return await idempotent(
+        data,
+        lambda: service.create_household(session, actor, data, reading),
+        lambda created: service.get_household(session, actor, created, reading),
+    )
+
+
+@get("/households/{id:uuid}", opt=allow(*READERS, entity=ENTITY))
+async def get_household(
+    id: uuid.UUID, session: AsyncSession, actor: Actor, reading: ReadingNow
+) -> Response[HouseholdOut]:
+    """One household, with its free places now; the ETag is what a change sends as If-Match."""
+    return with_etag(await service.get_household(session, actor, id, reading))
+
+
+@patch("/households/{id:uuid}", opt=allow(*WRITERS, entity=ENTITY), responses=VERSIONED)
+async def update_household(
+    id: uuid.UUID,
+    data: HouseholdUpdate,
+    session: AsyncSession,
+    actor: Actor,
+    reading: ReadingNow,
+    if_match: IfMatch,
+) -> Response[HouseholdOut]:
+    return with_etag(await service.update_household(session, actor, id, data, if_match, reading))
+
+
+@put(
+    "/households/{id:uuid}/availability", opt=allow(*AVAILABILITY_WRITERS, entity=ENTITY), responses=VERSIONED
+)
+async def set_availability(
+    id: uuid.UUID,
+    data: AvailabilityChange,
+    session: AsyncSession,
+    actor: Actor,
+    reading: ReadingNow,
+    if_match: IfMatch,
+) -> Response[HouseholdOut]:
+    """Open, pause until a day, or close the household (its own caregivers, or staff)."""
+    return with_etag(await availability.set_availability(session, actor, id, data, if_match, reading))
+
+
+@post(
+    "/households/{id:uuid}/availability/confirm",
+    opt=allow(*AVAILABILITY_WRITERS, entity=ENTITY),
+    responses=VERSIONED,
+    status_code=200,
+)
+async def confirm_availability(
+    id: uuid.UUID, session: AsyncSession, actor: Actor, reading: ReadingNow, if_match: IfMatch
+) -> Response[HouseholdOut]:
+    """Re-confirm the availability unchanged: it is no longer stale."""
+    return with_etag(await availability.confirm_availability(session, actor, id, if_match, reading))
+
+
+@post("/households/{id:uuid}/caregivers", opt=allow(*WRITERS, entity=ENTITY))
+async def add_caregiver(
+    id: uuid.UUID, data: CaregiverCreate, session: AsyncSession, actor: Actor, idempotent: IdempotentCreate
+) -> CaregiverOut:
+    return await idempotent(
+        data,
+        lambda: service.add_caregiver(session, actor, id, data),
+        lambda created: service.get_caregiver(session, created),
+    )
+
+
+router = Router(
+    path="/",
+    route_handlers=[
+        list_households,
+        create_household,
+        get_household,
+        update_household,
+        set_availability,
+        confirm_availability,
+        add_caregiver,
+    ],
+    dependencies={"reading": Provide(provide_reading, sync_to_thread=False)},
+    tags=["households"],
+)

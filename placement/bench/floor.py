@@ -126,7 +126,11 @@ async def floor_hold_bed(state: State, data: PlacementCreate) -> dict[str, Any]:
     held_until = data.held_until or now + timedelta(hours=state.hold_hours)
     placement_id = uuid.uuid4()
     async with state.pool.acquire() as connection, connection.transaction():
-        await EXPIRE_HOLDS_OF.fetch(connection, now=now, bed_id=data.bed_id, youth_id=data.youth_id)
+        if data.bed_id is None:
+            raise refused(422, "The floor holds beds only: name bed_id.")
+        await EXPIRE_HOLDS_OF.fetch(
+            connection, now=now, bed_id=data.bed_id, household_id=None, youth_id=data.youth_id
+        )
         await check_hold(connection, data.youth_id, data.bed_id, now)
         try:
             await INSERT_HOLD.execute(
@@ -134,6 +138,7 @@ async def floor_hold_bed(state: State, data: PlacementCreate) -> dict[str, Any]:
                 id=placement_id,
                 youth_id=data.youth_id,
                 bed_id=data.bed_id,
+                household_id=None,
                 held_until=held_until,
                 created_by=None,
             )

@@ -32,26 +32,30 @@ async def list_placements(
     status: PlacementStatus | None = None,
     youth_id: uuid.UUID | None = None,
     bed_id: uuid.UUID | None = None,
+    household_id: uuid.UUID | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[PlacementOut]:
     """Placements, newest first (caseworkers: only of youth on their caseload)."""
-    return await service.list_placements(session, actor, status, youth_id, bed_id, limit, offset)
+    return await service.list_placements(
+        session, actor, status, youth_id, bed_id, household_id, limit, offset
+    )
 
 
 @post("/placements", opt=STAFF)
-async def hold_bed(
+async def hold_place(
     data: PlacementCreate,
     session: AsyncSession,
     actor: Actor,
     resources: Resources,
     idempotent: IdempotentCreate,
 ) -> PlacementOut:
-    """Hold a bed for a youth until a deadline; 409 names the bed if it is already taken."""
+    """Hold a bed, or a place in a household, for a youth until a deadline; 409 names the bed or
+    home if it is taken, full, paused, closed or unlicensed."""
     now = resources.clock()
     return await idempotent(
         data,
-        lambda: service.hold_bed(session, actor, data, resources.settings, now),
+        lambda: service.hold_place(session, actor, data, resources.settings, now),
         lambda created: service.get_placement(session, actor, created),
     )
 
@@ -86,7 +90,7 @@ router = Router(
     path="/",
     route_handlers=[
         list_placements,
-        hold_bed,
+        hold_place,
         get_placement,
         confirm_placement,
         end_placement,

@@ -31,8 +31,11 @@ CloseNote = Annotated[str, msgspec.Meta(max_length=2000)]
 
 
 class PlacementCreate(Schema):
+    """A hold on a bed of a safe house, or on a place in a household: name exactly one."""
+
     youth_id: uuid.UUID
-    bed_id: uuid.UUID
+    bed_id: uuid.UUID | None = None
+    household_id: uuid.UUID | None = None
     # The hold's deadline; by default the configured hold length from now.
     held_until: datetime | None = None
 
@@ -50,10 +53,13 @@ class PlacementCancel(Schema):
 class PlacementOut(Schema):
     id: uuid.UUID
     youth_id: uuid.UUID
-    bed_id: uuid.UUID
-    bed_label: str
-    safe_house_id: uuid.UUID
-    safe_house: str
+    # In a bed of a safe house, or in a household (the other fields null).
+    bed_id: uuid.UUID | None
+    bed_label: str | None
+    safe_house_id: uuid.UUID | None
+    safe_house: str | None
+    household_id: uuid.UUID | None
+    household: str | None
     status: PlacementStatus
     held_until: datetime
     created_by: uuid.UUID | None

@@ -1,4 +1,4 @@
-"""Holding beds for youth, confirming, ending and cancelling placements, and expiring holds.
+"""Holding beds and places in homes, confirming, ending and cancelling placements, expiring holds.
 
 The partial unique indexes on live placements (one per bed, one per youth) are the guard against
 double booking; the checks here only turn a clash into a message that names the bed.
@@ -16,6 +16,8 @@ import asyncpg
 from sqlalchemy import ColumnElement, Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caregivers.households.models import KIN_KINDS, Household
+from caregivers.households.service import licensed_on, open_on
 from placement.core import audit
 from placement.core.audit import Actor
 from placement.core.compiled import Statement, compiled, param
@@ -31,10 +33,13 @@ from placement.placements.statements import (
     EXPIRE_HOLDS_OF,
     HOUSE_OF_BED,
     INSERT_HOLD,
+    LIVE_IN_HOUSEHOLD,
     LIVE_ON_BED,
     LIVE_ON_YOUTH,
     LOCK_BED,
+    LOCK_HOUSEHOLD,
     LOCK_PLACEMENT,
+    RELATED_TO_HOUSEHOLD,
     SHARE_HOUSE,
 )
 from placement.safehouses.models import Bed, SafeHouse
@@ -46,16 +51,18 @@ LIVE_INDEXES = {"uq_placements_live_bed": "bed", "uq_placements_live_youth": "yo
 
 
 def _placements() -> Select[*tuple[Any, ...]]:
-    """Each placement's columns, with its bed's label and its safe house."""
+    """Each placement's columns, with its bed's label and its safe house, or its household."""
     return (
         select(
             *Placement.__table__.c,
             Bed.label.label("bed_label"),
             SafeHouse.id.label("safe_house_id"),
             SafeHouse.name.label("safe_house"),
+            Household.name.label("household"),
         )
-        .join(Bed, Bed.id == Placement.bed_id)
-        .join(SafeHouse, SafeHouse.id == Bed.safe_house_id)
+        .outerjoin(Bed, Bed.id == Placement.bed_id)
+        .outerjoin(SafeHouse, SafeHouse.id == Bed.safe_house_id)
+        .outerjoin(Household, Household.id == Placement.household_id)
     )
 
 
@@ -67,6 +74,8 @@ def _out(row: Mapping[Any, Any]) -> PlacementOut:
         bed_label=row["bed_label"],
         safe_house_id=row["safe_house_id"],
         safe_house=row["safe_house"],
+        household_id=row["household_id"],
+        household=row["household"],
         status=row["status"],
         held_until=row["held_until"],
         created_by=row["created_by"],
@@ -111,6 +120,7 @@ async def list_placements(
     status: str | None,
     youth_id: uuid.UUID | None,
     bed_id: uuid.UUID | None,
+    household_id: uuid.UUID | None,
     limit: int,
     offset: int,
 ) -> Page[PlacementOut]:
@@ -121,6 +131,7 @@ async def list_placements(
         Placement.status == status if status else None,
         Placement.youth_id == youth_id if youth_id else None,
         Placement.bed_id == bed_id if bed_id else None,
+        Placement.household_id == household_id if household_id else None,
     ):
         if condition is not None:
             query = query.where(condition)
@@ -165,51 +176,50 @@ def _deadline(data: PlacementCreate, settings: Settings, now: datetime) -> datet
     return held_until
 
 
-def check_eligible(youth: Youth, house: SafeHouse, on: datetime) -> None:
-    """Refuse a bed the youth may not be placed in: safety first, then age and gender."""
-    if house.id in youth.excluded_safe_house_ids:
-        raise Unprocessable(f"The youth's safety plan excludes {house.name}.")
+def check_eligible(youth: Youth, place: SafeHouse | Household, on: datetime) -> None:
+    """Refuse a bed or a home the youth may not be placed in: safety first, then age and gender."""
+    if place.id in youth.excluded_safe_house_ids:
+        raise Unprocessable(f"The youth's safety plan excludes {place.name}.")
     for zone in youth.danger_zones:
-        if distance_km(zone["lat"], zone["lon"], house.lat, house.lon) <= zone["radius_km"]:
+        if distance_km(zone["lat"], zone["lon"], place.lat, place.lon) <= zone["radius_km"]:
             label = f" ({zone['label']})" if zone.get("label") else ""
-            raise Unprocessable(f"{house.name} lies inside one of the youth's danger zones{label}.")
+            raise Unprocessable(f"{place.name} lies inside one of the youth's danger zones{label}.")
     age = age_on(youth.date_of_birth, on.date())
-    if not house.min_age <= age <= house.max_age:
-        raise Unprocessable(f"{house.name} takes ages {house.min_age}-{house.max_age}; the youth is {age}.")
-    if youth.gender not in house.genders:
-        raise Unprocessable(f"{house.name} does not take {youth.gender} youth.")
+    if not place.min_age <= age <= place.max_age:
+        raise Unprocessable(f"{place.name} takes ages {place.min_age}-{place.max_age}; the youth is {age}.")
+    if youth.gender not in place.genders:
+        raise Unprocessable(f"{place.name} does not take {youth.gender} youth.")
 
 
-async def hold_bed(
+async def hold_place(
     session: AsyncSession, actor: Actor, data: PlacementCreate, settings: Settings, now: datetime
 ) -> PlacementOut:
-    """Hold a bed for a youth until a deadline. Raises Conflict (naming the bed) if it is taken.
+    """Hold a bed, or a place in a household, for a youth until a deadline. Raises Conflict
+    (naming the bed or home) if it is taken or cannot take anyone now.
 
     The hottest write: its statements run on the driver (`placement.placements.statements`).
     """
+    if (data.bed_id is None) == (data.household_id is None):
+        raise Unprocessable("Name exactly one of bed_id (a bed in a safe house) and household_id.")
     held_until = _deadline(data, settings, now)
     connection = await driver_connection(session)
     for expired in await EXPIRE_HOLDS_OF.fetch(
-        connection, now=now, bed_id=data.bed_id, youth_id=data.youth_id
+        connection, now=now, bed_id=data.bed_id, household_id=data.household_id, youth_id=data.youth_id
     ):
         audit.record(session, "expire_hold", ENTITY, expired["id"])
-    youth = await lock_visible_youth(session, actor, data.youth_id)
-    if youth["exited_at"] is not None:
+    row = await lock_visible_youth(session, actor, data.youth_id)
+    if row["exited_at"] is not None:
         raise Conflict("The youth has exited the program; re-open the referral first.")
-    house_id = await HOUSE_OF_BED.fetchval(connection, id=data.bed_id)
-    if house_id is None:
-        raise Unprocessable(f"bed_id: no bed with id {data.bed_id}")
-    # Share-lock the house (so it cannot be deactivated under us), then lock the bed.
-    house = SafeHouse(**(await SHARE_HOUSE.one(connection, id=house_id)))
-    bed = await LOCK_BED.one(connection, id=data.bed_id)
-    where = f"Bed {bed['label']} at {house.name}"
-    if not (bed["active"] and house.active) or bed["out_of_service_reason"]:
-        raise Conflict(f"{where} is out of service.")
-    if await LIVE_ON_BED.fetchval(connection, id=data.bed_id):
-        raise Conflict(f"{where} is already held or occupied.", bed_id=str(data.bed_id))
+    youth = Youth(**{k: v for k, v in row.items() if k != "status"})
+    place: SafeHouse | Household
+    if data.bed_id is not None:
+        place, where = await _reserve_bed(connection, data.bed_id)
+    else:
+        assert data.household_id is not None
+        place, where = await _reserve_home(connection, youth, data.household_id, now)
     if status := await LIVE_ON_YOUTH.fetchval(connection, id=data.youth_id):
         raise Conflict(f"The youth already has a {status} placement; end or cancel it first.")
-    check_eligible(Youth(**{k: v for k, v in youth.items() if k != "status"}), house, now)
+    check_eligible(youth, place, now)
     placement_id = uuid.uuid4()
     try:
         await INSERT_HOLD.execute(
@@ -217,6 +227,7 @@ async def hold_bed(
             id=placement_id,
             youth_id=data.youth_id,
             bed_id=data.bed_id,
+            household_id=data.household_id,
             held_until=held_until,
             created_by=actor.user_id,
         )
@@ -224,9 +235,58 @@ async def hold_bed(
         subject = where if LIVE_INDEXES.get(clash.constraint_name or "") != "youth" else "The youth"
         raise Conflict(f"{subject} was just held by another request.", bed_id=str(data.bed_id)) from None
     audit.record(
-        session, "hold_bed", ENTITY, placement_id, bed_id=str(data.bed_id), youth_id=str(data.youth_id)
+        session,
+        "hold_place",
+        ENTITY,
+        placement_id,
+        youth_id=str(data.youth_id),
+        bed_id=str(data.bed_id) if data.bed_id else None,
+        household_id=str(data.household_id) if data.household_id else None,
     )
     return await get_placement(session, actor, placement_id)
+
+
+async def _reserve_bed(connection: asyncpg.Connection, bed_id: uuid.UUID) -> tuple[SafeHouse, str]:
+    """Lock a free bed (its house share-locked, so it cannot be deactivated under us)."""
+    house_id = await HOUSE_OF_BED.fetchval(connection, id=bed_id)
+    if house_id is None:
+        raise Unprocessable(f"bed_id: no bed with id {bed_id}")
+    house = SafeHouse(**(await SHARE_HOUSE.one(connection, id=house_id)))
+    bed = await LOCK_BED.one(connection, id=bed_id)
+    where = f"Bed {bed['label']} at {house.name}"
+    if not (bed["active"] and house.active) or bed["out_of_service_reason"]:
+        raise Conflict(f"{where} is out of service.")
+    if await LIVE_ON_BED.fetchval(connection, id=bed_id):
+        raise Conflict(f"{where} is already held or occupied.", bed_id=str(bed_id))
+    return house, where
+
+
+async def _reserve_home(
+    connection: asyncpg.Connection, youth: Youth, household_id: uuid.UUID, now: datetime
+) -> tuple[Household, str]:
+    """Lock a household with a free place that takes children today and may take this youth.
+
+    The row lock is the guard: holds in one home are counted one transaction at a time."""
+    row = await LOCK_HOUSEHOLD.fetchrow(connection, id=household_id)
+    if row is None:
+        raise Unprocessable(f"household_id: no household with id {household_id}")
+    home, today = Household(**row), now.date()
+    if not licensed_on(home, today):
+        until = f", expires {home.licence_expires_on}" if home.licence_expires_on else ""
+        raise Conflict(
+            f"{home.name}'s licence does not let it take children today ({home.licence_status}{until})."
+        )
+    if not open_on(home, today):
+        until = f" until {home.paused_until}" if home.paused_until else ""
+        raise Conflict(f"{home.name} is {home.availability}{until}: it takes no children now.")
+    taken = await LIVE_IN_HOUSEHOLD.fetchval(connection, id=household_id)
+    if taken >= home.capacity:
+        raise Conflict(f"{home.name} is full: {taken} of {home.capacity} places are held or taken.")
+    if home.kind in KIN_KINDS and not await RELATED_TO_HOUSEHOLD.fetchval(
+        connection, id=household_id, youth_id=youth.id
+    ):
+        raise Unprocessable(f"{home.name} is a {home.kind} home and takes only the youth related to it.")
+    return home, home.name
 
 
 async def _locked(session: AsyncSession, placement_id: uuid.UUID) -> Placement:

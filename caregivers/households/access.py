@@ -15,6 +15,8 @@ from placement.core.security.policy import may_see_locations
 
 READERS = ("placement_staff", "admin", "caseworker", "caregiver")
 WRITERS = ("placement_staff", "admin")
+# Who searches for homes that can take a child now.
+SEARCHERS = ("placement_staff", "admin", "caseworker")
 # Who may change a household's availability: its own caregivers, and staff for any.
 AVAILABILITY_WRITERS = ("placement_staff", "admin", "caregiver")
 

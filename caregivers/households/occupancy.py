@@ -3,12 +3,13 @@ provides the SQL (`placement.placements.occupancy`), injected by the app as `pla
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Protocol
 
 from sqlalchemy import ColumnElement
 
 
-class PlacesTaken(Protocol):
+class PlacesTaken(Hashable, Protocol):
     def __call__(self) -> ColumnElement[int]:
         """Places taken now by live placements, as SQL correlated on `Household.id`."""
         ...

@@ -7,17 +7,19 @@ from typing import Annotated
 
 from litestar import Response, Router, get, patch, post, put
 from litestar.di import Provide
-from litestar.params import Dependency
+from litestar.params import Dependency, Parameter
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caregivers.households import availability, service
-from caregivers.households.access import AVAILABILITY_WRITERS, READERS, WRITERS
+from caregivers.households import availability, available, service
+from caregivers.households.access import AVAILABILITY_WRITERS, READERS, SEARCHERS, WRITERS
+from caregivers.households.available import HouseholdFilter
 from caregivers.households.models import Household
 from caregivers.households.occupancy import PlacesTaken
 from caregivers.households.schemas import (
     AvailabilityChange,
     AvailabilityStatus,
+    AvailableHousehold,
     CaregiverCreate,
     CaregiverOut,
     HouseholdCreate,
@@ -33,7 +35,9 @@ from placement.core.idempotency import IdempotentCreate
 from placement.core.resources import Resources
 from placement.core.schemas import Limit, Offset, Page
 from placement.core.security.guards import allow
+from placement.core.security.policy import may_see_locations
 from placement.reference.models import Municipality
+from placement.reference.nearby import place_filter
 
 ENTITY = service.ENTITY
 ReadingNow = Annotated[Reading, Dependency(skip_validation=True)]
@@ -76,6 +80,36 @@ async def list_households(
     if availability_status:
         filters.append(Household.availability == availability_status)
     return await service.list_households(session, actor, reading, filters, limit, offset)
+
+
+@get("/households/available", opt=allow(*SEARCHERS, entity=ENTITY))
+async def list_available_households(
+    session: AsyncSession,
+    actor: Actor,
+    reading: ReadingNow,
+    region: uuid.UUID | None = None,
+    county: uuid.UUID | None = None,
+    age: Annotated[int | None, Parameter(ge=0, le=25, description="The youth's age in years")] = None,
+    gender: str | None = None,
+    services: Annotated[
+        list[str] | None, Parameter(description="Required services (all must be offered)")
+    ] = None,
+    near: Annotated[str | None, Parameter(description="LAT,LON", max_length=60)] = None,
+    within_km: Annotated[float | None, Parameter(gt=0, le=500)] = None,
+    kind: Kind | None = None,
+    include_stale: Annotated[
+        bool, Parameter(description="Include homes whose availability was not confirmed recently")
+    ] = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[AvailableHousehold]:
+    """Households that can take a child now (licensed, open, a free place), as `GET /beds/available`;
+    with `near`, nearest first (distance bands for roles that may not see positions)."""
+    place = place_filter(actor, region, county, age, gender, services or [], near, within_km)
+    f = HouseholdFilter(place, kind, include_stale)
+    return await available.list_available_households(
+        session, f, limit, offset, may_see_locations(actor), reading
+    )
 
 
 @post("/households", opt=allow(*WRITERS, entity=ENTITY))
@@ -156,6 +190,7 @@ router = Router(
     path="/",
     route_handlers=[
         list_households,
+        list_available_households,
         create_household,
         get_household,
         update_household,

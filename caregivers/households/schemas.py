@@ -127,3 +127,23 @@ class HouseholdOut(Schema, omit_defaults=True):
     street_address: str | None = None
     lat: float | None = None
     lon: float | None = None
+
+
+class AvailableHousehold(Schema, omit_defaults=True):
+    household_id: uuid.UUID
+    name: str
+    kind: Kind
+    place: Place
+    min_age: int
+    max_age: int
+    genders: list[str]
+    services: list[str]
+    languages: list[str]
+    takes_sibling_groups: bool
+    capacity: int
+    free_places: int
+    availability_confirmed_at: datetime | None
+    stale: bool
+    # With `near`: exact for placement staff and admins, a band (e.g. "10-25 km") for everyone else.
+    distance_km: float | None = None
+    distance_band: str | None = None

@@ -70,3 +70,13 @@ def compiled(statement: ClauseElement) -> Statement:
     compiler = statement.compile(dialect=DIALECT, compile_kwargs={"render_postcompile": True})
     assert isinstance(compiler, SQLCompiler)
     return Statement(compiler.string, tuple(compiler.positiontup or ()), dict(compiler.params))
+
+
+async def fetch_counted_page(
+    connection: asyncpg.Connection, page: Statement, count: Statement, values: Mapping[str, Any]
+) -> tuple[list[asyncpg.Record], int]:
+    """One page of rows that carry `total` (a window count), and that total; past the last page
+    (or when nothing matches) there is no row to carry it, so `count` counts without paging."""
+    rows = await page.fetch(connection, **values)
+    total = rows[0]["total"] if rows else await count.fetchval(connection, **values) or 0
+    return rows, int(total)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.core.compiled import Statement, compiled
+from placement.core.compiled import Statement, compiled, fetch_counted_page
 from placement.core.db import driver_connection
 from placement.core.geo import distance_band
 from placement.core.schemas import Page
@@ -119,16 +119,7 @@ async def list_available_beds(
 ) -> Page[AvailableBed]:
     """One page of free beds, with the number of all that match."""
     connection = await driver_connection(session, in_transaction=False)
-    rows = await connection.fetch(*_flat(available_beds_sql(f, limit, offset, exact)))
-    # Past the last page (or when nothing matches) there is no window count: count without paging.
-    total = (
-        rows[0]["total"]
-        if rows
-        else await connection.fetchval(*_flat(count_available_beds_sql(f, exact))) or 0
-    )
+    shape = f.shape()
+    values = {**f.values(), "limit": limit, "offset": offset}
+    rows, total = await fetch_counted_page(connection, _page(shape, exact), _count(shape, exact), values)
     return Page(items=[available_bed(r, exact) for r in rows], total=total, limit=limit, offset=offset)
-
-
-def _flat(query: tuple[str, list[Any]]) -> tuple[Any, ...]:
-    sql, arguments = query
-    return (sql, *arguments)

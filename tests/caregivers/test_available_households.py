@@ -1,0 +1,131 @@
+"""Homes that can take a child now; no household address reaches a role that may not see it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from placement.core.resources import Resources
+from tests.caregivers.factories import make_caregiver, make_household
+from tests.conftest import FakeClock, municipality_id
+from tests.factories import API, make_youth
+
+ADDRESS = "41 Unlisted Orchard Lane, Springfield, MA 01103"
+LAT, LON = 42.10148, -72.58981
+SPRINGFIELD = municipality_id("Hampden", "Springfield")
+
+
+async def available(client: httpx.AsyncClient, user: Any, query: str = "") -> dict[str, Any]:
+    response = await client.get(f"{API}/households/available{query}", headers=user.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def test_only_licensed_open_homes_with_a_free_place_confirmed_recently_are_available(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources, clock: FakeClock
+) -> None:
+    staff = await sign_in("placement_staff")
+    make = resources.sessionmaker
+    ready = await make_household(make, name="A ready home")
+    await make_household(make, name="Paused", availability="paused", paused_until=date(2099, 1, 1))
+    await make_household(make, name="Closed", availability="closed")
+    await make_household(make, name="Expired", licence_expires_on=clock.now.date() - timedelta(days=1))
+    stale = await make_household(
+        make,
+        name="Stale",
+        availability_confirmed_at=clock.now - timedelta(days=resources.settings.stale_after_days + 1),
+    )
+    ended_pause = await make_household(
+        make, name="Pause over", availability="paused", paused_until=clock.now.date()
+    )
+    page = await available(client, staff)
+    assert sorted(h["household_id"] for h in page["items"]) == sorted([str(ready), str(ended_pause)])
+    with_stale = await available(client, staff, "?include_stale=true")
+    assert str(stale) in {h["household_id"] for h in with_stale["items"]}
+
+
+async def test_a_full_home_is_not_available_and_free_places_are_counted(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    household = await make_household(resources.sessionmaker, capacity=2)
+    youth = await make_youth(client, caseworker)
+    await client.post(
+        f"{API}/placements",
+        json={"youth_id": youth["id"], "household_id": str(household)},
+        headers=staff.headers,
+    )
+    assert [h["free_places"] for h in (await available(client, staff))["items"]] == [1]
+    other = await make_youth(client, caseworker)
+    await client.post(
+        f"{API}/placements",
+        json={"youth_id": other["id"], "household_id": str(household)},
+        headers=staff.headers,
+    )
+    assert (await available(client, staff))["total"] == 0
+
+
+async def test_filters_and_nearest_first_mirror_free_beds(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    make = resources.sessionmaker
+    near_home = await make_household(
+        make, municipality_id=SPRINGFIELD, lat=LAT, lon=LON, kind="intensive_foster"
+    )
+    far_home = await make_household(make, min_age=0, max_age=5)
+    by_distance = await available(client, staff, f"?near={LAT},{LON}")
+    assert [h["household_id"] for h in by_distance["items"]] == [str(near_home), str(far_home)]
+    assert by_distance["items"][0]["distance_km"] == 0.0
+    banded = await available(client, caseworker, f"?near={LAT},{LON}")
+    assert "distance_km" not in banded["items"][0] and banded["items"][0]["distance_band"]
+    assert (await available(client, staff, "?kind=intensive_foster"))["total"] == 1
+    assert (await available(client, staff, "?age=14"))["total"] == 1
+    assert (await available(client, staff, f"?near={LAT},{LON}&within_km=10"))["total"] == 1
+    refused = await client.get(
+        f"{API}/households/available?near={LAT},{LON}&within_km=7", headers=caseworker.headers
+    )
+    assert refused.status_code == 422
+
+
+async def every_readable_response(client: httpx.AsyncClient, user: Any, household: uuid.UUID) -> list[str]:
+    """Bodies of every read a role might use to learn about the household."""
+    urls = [
+        f"{API}/households",
+        f"{API}/households/{household}",
+        f"{API}/households/available",
+        f"{API}/households/available?near=42.1,-72.6",
+        f"{API}/households/available?near=42.1,-72.6&within_km=25",
+        f"{API}/households/{household}/readiness",
+        f"{API}/placements",
+        f"{API}/youth",
+        f"{API}/me",
+    ]
+    return [(await client.get(url, headers=user.headers)).text for url in urls]
+
+
+@pytest.mark.parametrize("role", ["caseworker", "program_lead", "caregiver"])
+async def test_no_household_address_or_position_reaches_a_role_that_may_not_see_it(
+    role: str, client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    staff, user = await sign_in("placement_staff"), await sign_in(role)
+    household = await make_household(
+        resources.sessionmaker, municipality_id=SPRINGFIELD, street_address=ADDRESS, lat=LAT, lon=LON
+    )
+    if role == "caregiver":  # a caregiver of another household
+        await make_caregiver(resources.sessionmaker, await make_household(resources.sessionmaker), user)
+    caseworker = user if role == "caseworker" else await sign_in("caseworker")
+    youth = await make_youth(client, caseworker)
+    held = await client.post(
+        f"{API}/placements",
+        json={"youth_id": youth["id"], "household_id": str(household)},
+        headers=staff.headers,
+    )
+    assert held.status_code == 201
+    for body in await every_readable_response(client, user, household):
+        assert "Unlisted Orchard" not in body
+        assert str(LAT) not in body and str(LON) not in body

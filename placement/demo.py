@@ -1,4 +1,5 @@
-"""Believable demo data: safe houses across the regions, youth in every state, a user per role.
+"""Believable demo data: safe houses and households across the regions, youth in every state, a
+user per role.
 
 Everything here is invented for demonstration (names, addresses, case references); positions
 are near real Massachusetts municipal centroids so distances and regions behave as in practice.
@@ -15,6 +16,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caregivers.demo import HouseholdPlan, household_rows, plan_households
 from placement.core import audit
 from placement.core.errors import Unprocessable
 from placement.core.resources import Resources
@@ -30,6 +32,7 @@ from placement.safehouses.models import Bed, SafeHouse
 from placement.youth.models import Youth
 
 SEED = 20261123
+DEMO_HOUSEHOLDS = 300
 DEMO_USERS = (
     ("admin", "Avery Admin", "admin"),
     ("staff", "Sam Placement", "placement_staff"),
@@ -224,4 +227,32 @@ async def _load(session: AsyncSession, now: datetime) -> None:
     session.add_all(youth)
     await session.flush()
     await _place_some(session, rng, youth, plans, users["staff"].id, now)
-    audit.record(session, "load_demo_data", "demo", None, safe_houses=len(plans), youth=len(youth))
+    homes = plan_households(rng, DEMO_HOUSEHOLDS, now, [y.id for y in youth if y.exited_at is None][::4])
+    _give_login(homes, users["caregiver"].id)
+    households, caregivers, related = household_rows(homes)
+    session.add_all(households)
+    await session.flush()
+    session.add_all([*caregivers, *related])
+    await session.flush()
+    audit.record(
+        session,
+        "load_demo_data",
+        "demo",
+        None,
+        safe_houses=len(plans),
+        youth=len(youth),
+        households=len(households),
+    )
+
+
+def _give_login(homes: list[HouseholdPlan], user_id: uuid.UUID) -> None:
+    """The demo caregiver signs in as the primary caregiver of the first open, licensed foster home."""
+    home = next(
+        p
+        for p in homes
+        if p.household.kind == "foster"
+        and p.household.availability == "open"
+        and p.household.licence_status == "licensed"
+    )
+    home.household.name = "The Morgan household"
+    home.caregivers[0].name, home.caregivers[0].user_id = "Morgan Family", user_id

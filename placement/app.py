@@ -14,6 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from caregivers.reminders import routes as reminder_routes
 from placement.core import audit_routes, health, metrics
 from placement.core.admission import Admission, admission_middleware
 from placement.core.body_depth import refuse_deep_bodies
@@ -68,6 +69,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             youth_routes.router,
             placement_routes.router,
             audit_routes.router,
+            reminder_routes.router,
         ],
     )
     app = Litestar(

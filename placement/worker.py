@@ -12,6 +12,7 @@ from arq import cron
 from arq.connections import RedisSettings
 from arq.typing import WorkerCoroutine
 
+from caregivers.reminders.outbox import write_reminders
 from placement.core.idempotency import forget_old_keys
 from placement.core.jobs import redis_settings
 from placement.core.resources import Resources
@@ -38,6 +39,17 @@ async def forget_idempotency_keys(ctx: dict[str, Any]) -> int:
     resources: Resources = ctx["resources"]
     async with unit_of_work(resources.sessionmaker) as session:
         return await forget_old_keys(session, resources.clock())
+
+
+async def write_daily_reminders(ctx: dict[str, Any]) -> int:
+    """Write the reminders due today to the notifications outbox; safe to run twice, or on two
+    workers at once (the outbox's unique key drops what is already written)."""
+    resources: Resources = ctx["resources"]
+    today = resources.clock().date()
+    async with unit_of_work(resources.sessionmaker) as session:
+        count = await write_reminders(session, today, resources.settings.stale_after_days)
+    log.info("wrote %d reminder(s) due on %s", count, today)
+    return count
 
 
 def timed(job: WorkerCoroutine, observe: ObserveJob | None) -> WorkerCoroutine:
@@ -74,11 +86,13 @@ def worker_settings(
 
     redis: RedisSettings = redis_settings(settings)
     expire, forget = timed(expire_holds, observe_job), timed(forget_idempotency_keys, observe_job)
+    remind = timed(write_daily_reminders, observe_job)
     return {
-        "functions": [expire, forget],
+        "functions": [expire, forget, remind],
         "cron_jobs": [
             cron(expire, second=0, unique=True, run_at_startup=True),
             cron(forget, minute=17, second=30, unique=True),
+            cron(remind, hour=6, minute=5, unique=True),
         ],
         "redis_settings": redis,
         "on_startup": startup,

@@ -259,7 +259,11 @@ def audit_verify(anchor: str | None) -> None:
 @main.group(
     "bench",
     cls=LazyGroup,
-    lazy={"api": "placement.bench.api:api_bench", "match": "placement.bench.match:match_bench"},
+    lazy={
+        "api": "placement.bench.api:api_bench",
+        "households": "placement.bench.households:households_bench",
+        "match": "placement.bench.match:match_bench",
+    },
 )
 def bench() -> None:
     """Benchmarks, each against a baseline measured in the same run."""

@@ -284,3 +284,15 @@ async def test_a_login_belongs_to_one_caregiver_of_the_caregiver_role(
     assert wrong.status_code == 422
     detail = (await client.get(f"{API}/households/{household}", headers=parent.headers)).json()
     assert [(c["name"], c["role"]) for c in detail["caregivers"]] == [("Rosa Alvarez", "primary")]
+
+
+def test_the_openapi_document_gives_versioned_writes_their_precondition_problems(app: Any) -> None:
+    paths = app.openapi_schema.to_schema()["paths"]
+    for path, method in (
+        ("/api/v1/households/{id}", "patch"),
+        ("/api/v1/households/{id}/availability", "put"),
+        ("/api/v1/households/{id}/availability/confirm", "post"),
+    ):
+        responses = paths[path][method]["responses"]
+        for status in ("412", "428"):
+            assert "application/problem+json" in responses[status]["content"], f"{method} {path} {status}"

@@ -14,6 +14,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from caregivers.training import routes as training_routes
 from placement.core import audit_routes, health, metrics
 from placement.core.admission import Admission, admission_middleware
 from placement.core.body_depth import refuse_deep_bodies
@@ -67,6 +68,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             safehouse_routes.router,
             youth_routes.router,
             placement_routes.router,
+            training_routes.router,
             audit_routes.router,
         ],
     )

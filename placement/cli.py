@@ -172,7 +172,7 @@ def db() -> None:
 @db.command("upgrade")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    """Migrate up (to head by default) and load the reference geography."""
+    """Migrate up (to head by default) and load the reference geography and the training catalog."""
     settings = settings_from_env()
     migrate.upgrade(settings, revision)
     if revision == "head":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -241,6 +242,23 @@ async def test_a_completion_in_the_future_is_refused_and_nothing_is_written(
     assert refused.status_code == 422, refused.text
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert fragment in refused.json()["detail"], refused.json()["detail"]
+    assert await count_completions(resources) == 1
+
+
+async def test_two_requests_recording_the_same_completion_at_once_write_it_once(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    """Whether the second meets the service's check or, having raced past it, the unique index,
+    it gets a 422 in words."""
+    _, person, login = await caregiver_with_login(resources, sign_in)
+    [module] = await module_ids(resources.sessionmaker, "exploitation-05")
+    body = {"module_id": str(module), "completed_on": "2025-09-09"}
+    responses = await asyncio.gather(
+        *(client.post(completions_url(person), json=body, headers=login.headers) for _ in range(2))
+    )
+    assert sorted(r.status_code for r in responses) == [201, 422], [r.text for r in responses]
+    refused = next(r for r in responses if r.status_code == 422)
+    assert "already recorded" in refused.json()["detail"]
     assert await count_completions(resources) == 1
 
 

@@ -245,20 +245,36 @@ async def test_a_completion_in_the_future_is_refused_and_nothing_is_written(
     assert await count_completions(resources) == 1
 
 
-async def test_two_requests_recording_the_same_completion_at_once_write_it_once(
+async def test_a_duplicate_that_races_past_the_check_meets_the_unique_index_as_a_422(
     client: httpx.AsyncClient, sign_in: Any, resources: Resources
 ) -> None:
-    """Whether the second meets the service's check or, having raced past it, the unique index,
-    it gets a 422 in words."""
+    """The same completion, written but not yet committed by another transaction, passes the
+    service's check; the request's insert waits on the unique index and is refused in words."""
     _, person, login = await caregiver_with_login(resources, sign_in)
     [module] = await module_ids(resources.sessionmaker, "exploitation-05")
-    body = {"module_id": str(module), "completed_on": "2025-09-09"}
-    responses = await asyncio.gather(
-        *(client.post(completions_url(person), json=body, headers=login.headers) for _ in range(2))
-    )
-    assert sorted(r.status_code for r in responses) == [201, 422], [r.text for r in responses]
-    refused = next(r for r in responses if r.status_code == 422)
-    assert "already recorded" in refused.json()["detail"]
+    async with unit_of_work(resources.sessionmaker) as session:
+        session.add(
+            Completion(
+                caregiver_id=person,
+                module_id=module,
+                completed_on=date(2025, 9, 9),
+                expires_on=date(2028, 9, 9),
+                source="self_reported",
+            )
+        )
+        await session.flush()
+        racing = asyncio.create_task(
+            client.post(
+                completions_url(person),
+                json={"module_id": str(module), "completed_on": "2025-09-09"},
+                headers=login.headers,
+            )
+        )
+        await asyncio.sleep(0.5)  # the request reaches its insert and waits for this transaction
+        assert not racing.done()
+    refused = await racing
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"] == "This completion of the module on that day is already recorded."
     assert await count_completions(resources) == 1
 
 

@@ -17,6 +17,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 
 from caregivers.households import routes as household_routes
 from caregivers.reminders import routes as reminder_routes
+from caregivers.training import routes as training_routes
 from placement.core import audit_routes, health, metrics
 from placement.core.admission import Admission, admission_middleware
 from placement.core.body_depth import refuse_deep_bodies
@@ -72,6 +73,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             youth_routes.router,
             placement_routes.router,
             household_routes.router,
+            training_routes.router,
             audit_routes.router,
             reminder_routes.router,
         ],

@@ -12,6 +12,7 @@ from typing import Any
 import click
 import msgspec
 
+from caregivers.training.catalog import load_training_catalog
 from placement.core import migrate
 from placement.core.audit import anchor_holds, verify_chain
 from placement.core.embedded import embedded_servers
@@ -47,11 +48,12 @@ def run(settings: Settings, work: Prepare) -> None:
 async def load_reference(resources: Resources) -> None:
     async with unit_of_work(resources.sessionmaker) as session:
         count = await load_reference_data(session)
-    click.echo(f"reference data: {count} municipalities")
+        modules = await load_training_catalog(session)
+    click.echo(f"reference data: {count} municipalities, {modules} seeded training modules")
 
 
 def prepare_database(settings: Settings) -> None:
-    """Migrate to head and (re)load the reference geography."""
+    """Migrate to head and (re)load the reference geography and the training catalog."""
     migrate.upgrade(settings)
     run(settings, load_reference)
 
@@ -170,7 +172,7 @@ def db() -> None:
 @db.command("upgrade")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    """Migrate up (to head by default) and load the reference geography."""
+    """Migrate up (to head by default) and load the reference geography and the training catalog."""
     settings = settings_from_env()
     migrate.upgrade(settings, revision)
     if revision == "head":

@@ -21,6 +21,7 @@ from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caregivers.training.catalog import load_training_catalog
 from placement.app import create_app
 from placement.core import migrate
 from placement.core.databases import throwaway_database
@@ -98,6 +99,7 @@ async def _load_reference(settings: Settings) -> None:
     try:
         async with unit_of_work(resources.sessionmaker) as session:
             await load_reference_data(session)
+            await load_training_catalog(session)
     finally:
         await resources.close()
 

@@ -39,7 +39,7 @@ def test_db_upgrade_loads_reference_data_and_current_names_the_revision(own_data
     runner = CliRunner()
     upgraded = runner.invoke(main, ["db", "upgrade"], env=env_for(own_database))
     assert upgraded.exit_code == 0, upgraded.output
-    assert "512 municipalities" in upgraded.output
+    assert "512 municipalities, 16 seeded training modules" in upgraded.output
     current = runner.invoke(main, ["db", "current"], env=env_for(own_database))
     assert current.exit_code == 0 and "(head)" in current.output
 

@@ -18,6 +18,7 @@ from caregivers.households.models import PLACEABLE_LICENCES, Household
 from caregivers.households.occupancy import PlacesTaken
 from caregivers.households.schemas import AvailableHousehold
 from caregivers.households.service import Reading, is_stale
+from caregivers.training.readiness import ready_for_level
 from placement.core.compiled import Statement, compiled, fetch_counted_page
 from placement.core.db import driver_connection
 from placement.core.geo import distance_band
@@ -41,25 +42,28 @@ class HouseholdFilter:
     place: PlaceFilter
     kind: str | None = None
     include_stale: bool = False
+    # A level of care every primary caregiver is trained for (`caregivers.training.readiness`).
+    ready_for: str | None = None
 
     def shape(self) -> tuple[bool, ...]:
-        return (*self.place.shape(), self.kind is not None, self.include_stale)
+        return (*self.place.shape(), self.kind is not None, self.include_stale, self.ready_for is not None)
 
     def values(self, now: datetime, stale_after_days: int) -> dict[str, Any]:
         return {
             **self.place.values(),
             "kind": self.kind,
+            "ready_level": self.ready_for,
             "today": now.date(),
             "confirmed_since": now - timedelta(days=stale_after_days),
         }
 
 
 def _statement(
-    shape: tuple[bool, ...], exact: bool, places_taken: PlacesTaken, paged: bool
+    shape: tuple[bool, ...], exact: bool, places_taken: PlacesTaken, counts_self_reported: bool, paged: bool
 ) -> Select[*tuple[Any, ...]]:
     """Households that take children today with a free place, for a filter shape; rows carry
     `total` (all matches, before paging). With a point, nearest first."""
-    place_shape, (by_kind, include_stale) = shape[:-2], shape[-2:]
+    place_shape, (by_kind, include_stale, by_readiness) = shape[:-3], shape[-3:]
     position = position_of(Household, exact)
     distance = distance_column(place_shape, position)
     free = (Household.capacity - places_taken()).label("free_places")
@@ -88,6 +92,8 @@ def _statement(
     query = matching(query, place_shape, Household, position, distance)
     if by_kind:
         query = query.where(Household.kind == param("kind", String))
+    if by_readiness:
+        query = query.where(ready_for_level(counts_self_reported))
     if not include_stale:
         query = query.where(
             Household.availability_confirmed_at >= param("confirmed_since", DateTime(timezone=True))
@@ -99,14 +105,20 @@ def _statement(
 
 
 @lru_cache(maxsize=512)
-def _page(shape: tuple[bool, ...], exact: bool, places_taken: PlacesTaken) -> Statement:
-    return compiled(_statement(shape, exact, places_taken, paged=True))
+def _page(shape: tuple[bool, ...], exact: bool, places_taken: PlacesTaken, counts: bool) -> Statement:
+    return compiled(_statement(shape, exact, places_taken, counts, paged=True))
 
 
 @lru_cache(maxsize=512)
-def _count(shape: tuple[bool, ...], exact: bool, places_taken: PlacesTaken) -> Statement:
-    everything = _statement(shape, exact, places_taken, paged=False).subquery()
+def _count(shape: tuple[bool, ...], exact: bool, places_taken: PlacesTaken, counts: bool) -> Statement:
+    everything = _statement(shape, exact, places_taken, counts, paged=False).subquery()
     return compiled(select(func.count()).select_from(everything))
+
+
+def available_statements(f: HouseholdFilter, exact: bool, reading: Reading) -> tuple[Statement, Statement]:
+    """The compiled page and count of free homes for this filter (the bench runs them bare too)."""
+    key = (f.shape(), exact, reading.places_taken, reading.readiness_counts_self_reported)
+    return _page(*key), _count(*key)
 
 
 def available_household(row: Any, exact: bool, now: datetime, stale_after_days: int) -> AvailableHousehold:
@@ -141,10 +153,7 @@ async def list_available_households(
 ) -> Page[AvailableHousehold]:
     """One page of households that can take a child now, with the number of all that match."""
     connection = await driver_connection(session, in_transaction=False)
-    shape, taken = f.shape(), reading.places_taken
     values = {**f.values(reading.now, reading.stale_after_days), "limit": limit, "offset": offset}
-    rows, total = await fetch_counted_page(
-        connection, _page(shape, exact, taken), _count(shape, exact, taken), values
-    )
+    rows, total = await fetch_counted_page(connection, *available_statements(f, exact, reading), values)
     items = [available_household(r, exact, reading.now, reading.stale_after_days) for r in rows]
     return Page(items=items, total=total, limit=limit, offset=offset)

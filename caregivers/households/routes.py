@@ -36,6 +36,7 @@ from placement.core.resources import Resources
 from placement.core.schemas import Limit, Offset, Page
 from placement.core.security.guards import allow
 from placement.core.security.policy import may_see_locations
+from placement.core.vocabulary import CareLevel
 from placement.reference.models import Municipality
 from placement.reference.nearby import place_filter
 
@@ -48,7 +49,10 @@ def provide_reading(
     resources: Resources, places_taken: Annotated[PlacesTaken, Dependency(skip_validation=True)]
 ) -> Reading:
     """What reading households needs: the placement domain's count of places taken, and the time."""
-    return Reading(places_taken, resources.clock(), resources.settings.stale_after_days)
+    settings = resources.settings
+    return Reading(
+        places_taken, resources.clock(), settings.stale_after_days, settings.readiness_counts_self_reported
+    )
 
 
 def with_etag(household: HouseholdOut) -> Response[HouseholdOut]:
@@ -97,6 +101,9 @@ async def list_available_households(
     near: Annotated[str | None, Parameter(description="LAT,LON", max_length=60)] = None,
     within_km: Annotated[float | None, Parameter(gt=0, le=500)] = None,
     kind: Kind | None = None,
+    ready_for: Annotated[
+        CareLevel | None, Parameter(description="Only homes whose primary caregivers are trained for it")
+    ] = None,
     include_stale: Annotated[
         bool, Parameter(description="Include homes whose availability was not confirmed recently")
     ] = False,
@@ -106,7 +113,7 @@ async def list_available_households(
     """Households that can take a child now (licensed, open, a free place), as `GET /beds/available`;
     with `near`, nearest first (distance bands for roles that may not see positions)."""
     place = place_filter(actor, region, county, age, gender, services or [], near, within_km)
-    f = HouseholdFilter(place, kind, include_stale)
+    f = HouseholdFilter(place, kind, include_stale, ready_for)
     return await available.list_available_households(
         session, f, limit, offset, may_see_locations(actor), reading
     )

@@ -101,6 +101,15 @@ class CaregiverOut(Schema):
     user_id: uuid.UUID | None
 
 
+class ReadinessSummary(Schema):
+    """Readiness for one level of care (`GET /households/{id}/readiness` says what is missing)."""
+
+    level: str
+    ready: bool
+    percent: int
+    next_expiry: date | None
+
+
 class HouseholdOut(Schema, omit_defaults=True):
     id: uuid.UUID
     name: str
@@ -122,6 +131,7 @@ class HouseholdOut(Schema, omit_defaults=True):
     availability: Availability
     caregivers: list[CaregiverOut]
     related_youth_ids: list[uuid.UUID]
+    readiness: list[ReadinessSummary]
     version: int
     # Confidential: present only for placement staff, admins and the household's own caregivers.
     street_address: str | None = None

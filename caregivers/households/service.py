@@ -35,7 +35,10 @@ from caregivers.households.schemas import (
     HouseholdCreate,
     HouseholdOut,
     HouseholdUpdate,
+    ReadinessSummary,
 )
+from caregivers.training.readiness import readiness
+from caregivers.training.schemas import LevelReadiness
 from placement.core import audit
 from placement.core.audit import Actor
 from placement.core.concurrency import check_if_match
@@ -58,6 +61,7 @@ class Reading:
     places_taken: PlacesTaken
     now: datetime
     stale_after_days: int
+    readiness_counts_self_reported: bool
 
 
 def licensed_on(household: Mapping[Any, Any] | Household, day: date) -> bool:
@@ -125,7 +129,9 @@ def households_query(places_taken: PlacesTaken) -> Select[*tuple[Any, ...]]:
     )
 
 
-def household_out(row: Mapping[Any, Any], actor: Actor, reading: Reading) -> HouseholdOut:
+def household_out(
+    row: Mapping[Any, Any], actor: Actor, reading: Reading, levels: list[LevelReadiness]
+) -> HouseholdOut:
     now, today = reading.now, reading.now.date()
     out = HouseholdOut(
         id=row["id"],
@@ -159,6 +165,10 @@ def household_out(row: Mapping[Any, Any], actor: Actor, reading: Reading) -> Hou
         ),
         caregivers=msgspec.convert(row["caregivers"], list[CaregiverOut]),
         related_youth_ids=row["related_youth_ids"],
+        readiness=[
+            ReadinessSummary(level=r.level, ready=r.ready, percent=r.percent, next_expiry=r.next_expiry)
+            for r in levels
+        ],
         version=row["version"],
     )
     if may_see_household_location(actor):
@@ -178,7 +188,15 @@ async def get_household(
         raise not_found(household_id)
     if may_see_locations(actor):
         audit.record(session, "read_household_location", ENTITY, household_id)
-    return household_out(row, actor, reading)
+    levels = await readiness_of(session, [household_id], reading)
+    return household_out(row, actor, reading, levels[household_id])
+
+
+async def readiness_of(
+    session: AsyncSession, household_ids: list[uuid.UUID], reading: Reading
+) -> dict[uuid.UUID, list[LevelReadiness]]:
+    today, counts = reading.now.date(), reading.readiness_counts_self_reported
+    return await readiness(session, household_ids, today, counts)
 
 
 async def list_households(
@@ -189,19 +207,29 @@ async def list_households(
     limit: int,
     offset: int,
 ) -> Page[HouseholdOut]:
-    """A page of the households this actor may see (a caregiver: their own), by name."""
+    """A page of the households this actor may see (a caregiver: their own), by name, with their
+    readiness: three statements for any page (the page with its total, and readiness's two)."""
     query = households_query(reading.places_taken).where(*filters)
     scope = own_households(actor)
     if scope is not None:
         query = query.where(scope)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.execute(query.order_by(Household.name, Household.id).limit(limit).offset(offset))
-    items = [household_out(row, actor, reading) for row in rows.mappings()]
+    paged = query.add_columns(func.count().over().label("total"))
+    rows = (
+        (await session.execute(paged.order_by(Household.name, Household.id).limit(limit).offset(offset)))
+        .mappings()
+        .all()
+    )
+    # Past the last page there is no row to carry the total: count without paging.
+    total = (
+        rows[0]["total"] if rows else await session.scalar(select(func.count()).select_from(query.subquery()))
+    )
+    levels = await readiness_of(session, [row["id"] for row in rows], reading)
+    items = [household_out(row, actor, reading, levels[row["id"]]) for row in rows]
     if items and may_see_locations(actor):
         audit.record(
             session, "list_household_locations", ENTITY, None, ids=",".join(str(h.id) for h in items)
         )
-    return Page(items=items, total=total, limit=limit, offset=offset)
+    return Page(items=items, total=total or 0, limit=limit, offset=offset)
 
 
 def _check_profile(household: Household) -> None:

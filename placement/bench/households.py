@@ -30,8 +30,7 @@ import click
 from sqlalchemy import event
 
 from caregivers.demo import household_rows, plan_households
-from caregivers.households.available import HouseholdFilter, list_available_households
-from caregivers.households.available import _page as available_page
+from caregivers.households.available import HouseholdFilter, available_statements, list_available_households
 from caregivers.households.service import Reading, list_households
 from placement.bench.api import bench_database, client_loop_factory
 from placement.core.audit import Actor
@@ -104,7 +103,8 @@ class Captured:
 
 
 async def page_with_readiness(resources: Resources, runs: int, now: datetime) -> Timing:
-    reading = Reading(places_taken, now, resources.settings.stale_after_days)
+    settings = resources.settings
+    reading = Reading(places_taken, now, settings.stale_after_days, settings.readiness_counts_self_reported)
 
     async def service() -> int:
         async with unit_of_work(resources.sessionmaker, CASEWORKER) as session:
@@ -135,7 +135,8 @@ async def page_with_readiness(resources: Resources, runs: int, now: datetime) ->
 
 
 async def available_near(resources: Resources, runs: int, now: datetime) -> Timing:
-    reading = Reading(places_taken, now, resources.settings.stale_after_days)
+    settings = resources.settings
+    reading = Reading(places_taken, now, settings.stale_after_days, settings.readiness_counts_self_reported)
     f = HouseholdFilter(PlaceFilter(age=14, near=BOSTON))
 
     async def service() -> int:
@@ -145,7 +146,7 @@ async def available_near(resources: Resources, runs: int, now: datetime) -> Timi
 
     rows = await service()
     service_times = await timed(runs, service)
-    statement = available_page(f.shape(), True, places_taken)
+    statement, _ = available_statements(f, True, reading)
     values = {**f.values(now, resources.settings.stale_after_days), "limit": AVAILABLE_PAGE, "offset": 0}
     connection = await asyncpg.connect(plain_postgres_url(resources.settings.sqlalchemy_url))
     try:

@@ -41,3 +41,4 @@ LANGUAGES: Final[dict[str, str]] = {
 }
 
 CARE_LEVELS: Final[tuple[str, ...]] = ("standard", "trafficking_specialized")
+CareLevel = Literal["standard", "trafficking_specialized"]

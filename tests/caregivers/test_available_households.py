@@ -11,6 +11,7 @@ import pytest
 
 from placement.core.resources import Resources
 from tests.caregivers.factories import make_caregiver, make_household
+from tests.caregivers.training_factories import BASICS, SPECIALIZED, complete
 from tests.conftest import FakeClock, municipality_id
 from tests.factories import API, make_youth
 
@@ -129,3 +130,27 @@ async def test_no_household_address_or_position_reaches_a_role_that_may_not_see_
     for body in await every_readable_response(client, user, household):
         assert "Unlisted Orchard" not in body
         assert str(LAT) not in body and str(LON) not in body
+
+
+async def test_ready_for_a_level_keeps_only_homes_whose_primary_caregivers_are_trained_for_it(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources, clock: FakeClock
+) -> None:
+    staff = await sign_in("placement_staff")
+    make = resources.sessionmaker
+    specialised, basic, untrained = [
+        await make_household(make, name=n) for n in ("Specialised", "Basic", "None")
+    ]
+    for household, codes in ((specialised, SPECIALIZED), (basic, BASICS), (untrained, [])):
+        person = await make_caregiver(make, household)
+        if codes:
+            await complete(make, person, codes, clock.now.date() - timedelta(days=10), verified_by=staff.id)
+    ready = await available(client, staff, "?ready_for=trafficking_specialized")
+    assert [h["household_id"] for h in ready["items"]] == [str(specialised)]
+    standard = await available(client, staff, "?ready_for=standard")
+    assert sorted(h["name"] for h in standard["items"]) == ["Basic", "Specialised"]
+    listed = await client.get(f"{API}/households?limit=10", headers=staff.headers)
+    summary = {h["name"]: {r["level"]: r["ready"] for r in h["readiness"]} for h in listed.json()["items"]}
+    assert summary["Specialised"] == {"standard": True, "trafficking_specialized": True}
+    assert summary["None"] == {"standard": False, "trafficking_specialized": False}
+    unknown = await client.get(f"{API}/households/available?ready_for=expert", headers=staff.headers)
+    assert unknown.status_code == 400

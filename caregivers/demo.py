@@ -13,7 +13,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from caregivers.households.models import Caregiver, Household, HouseholdYouth
+from caregivers.training.catalog import CATALOG_START, default_rules
+from caregivers.training.models import Completion, TrainingModule
+from caregivers.training.service import add_months
 from placement.core.vocabulary import LANGUAGES, SERVICES
 from placement.reference.geography import Place, massachusetts_places
 from placement.reference.loader import stable_id
@@ -164,3 +170,80 @@ def household_rows(
         [c for p in plans for c in p.caregivers],
         [HouseholdYouth(household_id=p.household.id, youth_id=y) for p in plans for y in p.related_youth],
     )
+
+
+# Training profiles of a household's primary caregivers, and how often each occurs in the demo.
+PROFILES = ("specialised", "standard", "partial", "expired", "unverified", "none")
+PROFILE_WEIGHTS = (35, 25, 15, 10, 10, 5)
+
+
+@dataclass(frozen=True, slots=True)
+class SeededModule:
+    id: uuid.UUID
+    validity_months: int | None
+
+
+async def seeded_modules(session: AsyncSession) -> dict[str, SeededModule]:
+    """The catalog's modules by code (loaded with the reference data)."""
+    rows = await session.execute(
+        select(TrainingModule.code, TrainingModule.id, TrainingModule.validity_months)
+    )
+    return {code: SeededModule(module_id, months) for code, module_id, months in rows}
+
+
+def _completion(
+    rng: random.Random, person: Caregiver, module: SeededModule, on: date, verifier: uuid.UUID | None
+) -> Completion:
+    verified = verifier is not None
+    return Completion(
+        id=_uuid(rng),
+        caregiver_id=person.id,
+        module_id=module.id,
+        completed_on=on,
+        expires_on=add_months(on, module.validity_months) if module.validity_months else None,
+        source="staff_entered" if verified else "self_reported",
+        verified_at=datetime.combine(on, datetime.min.time()).astimezone() if verified else None,
+        verified_by=verifier,
+    )
+
+
+def plan_completions(
+    rng: random.Random,
+    plans: list[HouseholdPlan],
+    modules: dict[str, SeededModule],
+    today: date,
+    verifier: uuid.UUID,
+) -> list[Completion]:
+    """Completions for each household's caregivers after a training profile: trained for
+    trafficking-specialised care, for standard care, part-way, lapsed, self-reported only, or none."""
+    rules = default_rules()
+    basics, specialised = rules["standard"], rules["trafficking_specialized"]
+    since = max((today - CATALOG_START).days, 1)
+    completions = []
+    for plan in plans:
+        profile = rng.choices(PROFILES, weights=PROFILE_WEIGHTS)[0]
+        codes = {
+            "specialised": specialised,
+            "standard": basics,
+            "partial": rng.sample(basics, rng.randint(1, len(basics) - 1)),
+            "expired": basics,
+            "unverified": specialised,
+            "none": [],
+        }[profile]
+        for person in plan.caregivers:
+            taken = codes if person.role == "primary" else rng.sample(basics, rng.randint(0, len(basics)))
+            for code in taken:
+                module = modules[code]
+                if profile == "expired":
+                    lapsed = add_months(today, -(module.validity_months or 0))
+                    on = max(CATALOG_START, lapsed - timedelta(days=rng.randint(1, 60)))
+                else:  # within the module's validity, so the profile holds today
+                    lasts = (
+                        (today - add_months(today, -module.validity_months)).days
+                        if module.validity_months
+                        else since
+                    )
+                    on = today - timedelta(days=rng.randint(1, max(min(since, lasts - 1), 1)))
+                who = None if profile == "unverified" else verifier
+                completions.append(_completion(rng, person, module, on, who))
+    return completions

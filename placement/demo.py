@@ -16,7 +16,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caregivers.demo import HouseholdPlan, household_rows, plan_households
+from caregivers.demo import HouseholdPlan, household_rows, plan_completions, plan_households, seeded_modules
 from placement.core import audit
 from placement.core.errors import Unprocessable
 from placement.core.resources import Resources
@@ -234,6 +234,8 @@ async def _load(session: AsyncSession, now: datetime) -> None:
     await session.flush()
     session.add_all([*caregivers, *related])
     await session.flush()
+    modules = await seeded_modules(session)
+    session.add_all(plan_completions(rng, homes, modules, now.date(), users["staff"].id))
     audit.record(
         session,
         "load_demo_data",

@@ -9,6 +9,8 @@ import httpx
 from sqlalchemy import func, select
 
 from caregivers.households.models import Caregiver, Household, HouseholdYouth
+from caregivers.training.models import Completion
+from caregivers.training.readiness import readiness
 from placement.core.resources import Resources
 from placement.demo import DEMO_HOUSEHOLDS, demo_password, load_demo
 from placement.reference.models import Municipality, Region
@@ -51,3 +53,18 @@ async def test_the_demo_caregiver_signs_in_and_sees_only_their_own_home(
     homes = (await client.get(f"{API}/households", headers=headers)).json()
     assert [h["name"] for h in homes["items"]] == ["The Morgan household"]
     assert homes["items"][0]["street_address"]
+
+
+async def test_the_demo_households_are_trained_to_every_degree(resources: Resources) -> None:
+    await load_demo(resources)
+    today = resources.clock().date()
+    async with resources.sessionmaker() as session:
+        ids = list(await session.scalars(select(Household.id)))
+        found = await readiness(session, ids, today, counts_self_reported=False)
+        unverified = await session.scalar(select(func.count()).where(Completion.verified_at.is_(None)))
+        expired = await session.scalar(select(func.count()).where(Completion.expires_on < today))
+    specialised = sum(levels[1].ready for levels in found.values())
+    standard = sum(levels[0].ready for levels in found.values())
+    part_way = sum(0 < levels[0].percent < 100 for levels in found.values())
+    assert 0 < specialised < standard < len(ids)
+    assert part_way > 0 and unverified and expired

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import secrets
 import statistics
 import time
 import uuid
@@ -29,12 +30,15 @@ import asyncpg
 import click
 from sqlalchemy import event
 
-from caregivers.demo import household_rows, plan_households
+from caregivers.demo import household_rows, plan_completions, plan_households, seeded_modules
 from caregivers.households.available import HouseholdFilter, available_statements, list_available_households
 from caregivers.households.service import Reading, list_households
+from caregivers.training.catalog import load_training_catalog
 from placement.bench.api import bench_database, client_loop_factory
 from placement.core.audit import Actor
 from placement.core.resources import Resources
+from placement.core.security.models import User
+from placement.core.security.passwords import hash_password
 from placement.core.settings import Settings, plain_postgres_url
 from placement.core.uow import unit_of_work
 from placement.placements.occupancy import places_taken
@@ -83,11 +87,22 @@ async def seed(resources: Resources, households: int, now: datetime) -> None:
     rng = random.Random(SEED)  # noqa: S311 - reproducible bench data
     async with unit_of_work(resources.sessionmaker) as session:
         await load_reference_data(session)
-    rows = household_rows(plan_households(rng, households, now, []))
+    plans = plan_households(rng, households, now, [])
+    rows = household_rows(plans)
     async with unit_of_work(resources.sessionmaker) as session:
-        session.add_all(rows[0])
+        await load_training_catalog(session)
+        verifier = User(
+            username="bench-staff",
+            display_name="Bench Staff",
+            role="placement_staff",
+            password_hash=await hash_password(secrets.token_urlsafe(24)),
+        )
+        session.add_all([verifier, *rows[0]])
         await session.flush()
         session.add_all([*rows[1], *rows[2]])
+        await session.flush()
+        modules = await seeded_modules(session)
+        session.add_all(plan_completions(rng, plans, modules, now.date(), verifier.id))
 
 
 class Captured:

@@ -208,21 +208,30 @@ async def list_households(
     offset: int,
 ) -> Page[HouseholdOut]:
     """A page of the households this actor may see (a caregiver: their own), by name, with their
-    readiness: three statements for any page (the page with its total, and readiness's two)."""
-    query = households_query(reading.places_taken).where(*filters)
+    readiness: three statements for any page (the page with its total, and readiness's two).
+
+    The page's ids (and the total) are chosen first, so the per-household subqueries (places
+    taken, caregivers, related youth) run for the page's rows only."""
+    matches = select(Household.id).join(Municipality, Municipality.id == Household.municipality_id)
     scope = own_households(actor)
-    if scope is not None:
-        query = query.where(scope)
-    paged = query.add_columns(func.count().over().label("total"))
-    rows = (
-        (await session.execute(paged.order_by(Household.name, Household.id).limit(limit).offset(offset)))
-        .mappings()
-        .all()
+    matches = matches.where(*filters, *([] if scope is None else [scope]))
+    page = (
+        matches.add_columns(func.count().over().label("total"))
+        .order_by(Household.name, Household.id)
+        .limit(limit)
+        .offset(offset)
+        .subquery()
     )
+    query = (
+        households_query(reading.places_taken)
+        .add_columns(page.c.total)
+        .join(page, page.c.id == Household.id)
+        .order_by(Household.name, Household.id)
+    )
+    rows = (await session.execute(query)).mappings().all()
     # Past the last page there is no row to carry the total: count without paging.
-    total = (
-        rows[0]["total"] if rows else await session.scalar(select(func.count()).select_from(query.subquery()))
-    )
+    everything = select(func.count()).select_from(matches.subquery())
+    total = rows[0]["total"] if rows else await session.scalar(everything)
     levels = await readiness_of(session, [row["id"] for row in rows], reading)
     items = [household_out(row, actor, reading, levels[row["id"]]) for row in rows]
     if items and may_see_locations(actor):

@@ -28,7 +28,7 @@ from typing import Any
 
 import asyncpg
 import click
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from caregivers.demo import household_rows, plan_completions, plan_households, seeded_modules
 from caregivers.households.available import HouseholdFilter, available_statements, list_available_households
@@ -103,6 +103,8 @@ async def seed(resources: Resources, households: int, now: datetime) -> None:
         await session.flush()
         modules = await seeded_modules(session)
         session.add_all(plan_completions(rng, plans, modules, now.date(), verifier.id))
+    async with resources.engine.connect() as connection:  # statistics, as autovacuum would gather
+        await connection.execute(text("ANALYZE"))
 
 
 class Captured:

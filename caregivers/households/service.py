@@ -208,7 +208,7 @@ async def list_households(
     offset: int,
 ) -> Page[HouseholdOut]:
     """A page of the households this actor may see (a caregiver: their own), by name, with their
-    readiness: three statements for any page (the page with its total, and readiness's two).
+    readiness: two statements for any page (the page with its total, and readiness).
 
     The page's ids (and the total) are chosen first, so the per-household subqueries (places
     taken, caregivers, related youth) run for the page's rows only."""

@@ -6,7 +6,7 @@ completed on or before it, has not expired (`expires_on` null, or on or after th
 verified, or self-reported completions count (a setting). A level with no rules is ready for every
 household; a level with rules is not ready for a household with no primary caregiver.
 
-`readiness` answers for many households in two statements; `ready_for_level` is the same test as
+`readiness` answers for many households in one statement; `ready_for_level` is the same test as
 a SQL condition on `Household`, for searches. They must agree (tested on the same data).
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Date, String, and_, bindparam, func, or_, select, true
+from sqlalchemy import ColumnElement, Date, String, and_, bindparam, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -28,6 +28,7 @@ from caregivers.training.schemas import CaregiverMissing, LevelReadiness, Missin
 from placement.core.vocabulary import CARE_LEVELS
 
 PRIMARY = "primary"
+NO_ONE = uuid.UUID(int=0)
 
 
 def counts(today: ColumnElement[date] | date, counts_self_reported: bool) -> ColumnElement[bool]:
@@ -74,6 +75,7 @@ class _Rule:
     module_id: uuid.UUID
     code: str
     title: str
+    order: tuple[str, int]  # the series' code and the module's position: catalog order
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,74 +88,91 @@ class _Pair:
     why: MissingWhy
 
 
-NOT_MET = _Pair(met=False, forever=False, lasts_until=None, why="not_completed")
-
-
 @dataclass(slots=True)
 class _Person:
     name: str
     pairs: dict[tuple[str, uuid.UUID], _Pair] = field(default_factory=dict)
 
 
-async def _rules(session: AsyncSession) -> dict[str, list[_Rule]]:
-    rows = await session.execute(
-        select(ReadinessRule.level, TrainingModule.id, TrainingModule.code, TrainingModule.title)
+async def _standing(
+    session: AsyncSession, household_ids: Collection[uuid.UUID], today: date, counts_self_reported: bool
+) -> tuple[dict[str, list[_Rule]], dict[uuid.UUID, dict[uuid.UUID, _Person]]]:
+    """In one statement: the rules of every level (in catalog order), and each household's primary
+    caregivers with how their completions stand against each rule.
+
+    The households' primary caregivers and the rules are fully joined on a constant, so a household
+    without primaries still brings the rules, and rules of no level still bring the caregivers."""
+    primaries = (
+        select(literal(1).label("k"), Caregiver.id, Caregiver.household_id, Caregiver.name)
+        .where(Caregiver.household_id.in_(household_ids), Caregiver.role == PRIMARY)
+        .subquery()
+    )
+    rules = (
+        select(
+            literal(1).label("k"),
+            ReadinessRule.level,
+            ReadinessRule.module_id,
+            TrainingModule.code,
+            TrainingModule.title,
+            TrainingSeries.code.label("series"),
+            TrainingModule.position,
+        )
         .join(TrainingModule, TrainingModule.id == ReadinessRule.module_id)
         .join(TrainingSeries, TrainingSeries.id == TrainingModule.series_id)
-        .order_by(ReadinessRule.level, TrainingSeries.code, TrainingModule.position)
+        .subquery()
     )
-    rules: dict[str, list[_Rule]] = defaultdict(list)
-    for level, module_id, code, title in rows:
-        rules[level].append(_Rule(module_id, code, title))
-    return rules
-
-
-async def _primaries(
-    session: AsyncSession, household_ids: Collection[uuid.UUID], today: date, counts_self_reported: bool
-) -> dict[uuid.UUID, dict[uuid.UUID, _Person]]:
-    """Each household's primary caregivers, and for each rule how their completions stand."""
     counting = counts(today, counts_self_reported)
     # The outer join gives a caregiver without any completion of a module one row of nulls.
     current = and_(
         Completion.id.is_not(None), or_(Completion.expires_on.is_(None), Completion.expires_on >= today)
     )
+    keys = (primaries.c.household_id, primaries.c.id, primaries.c.name, rules.c.level, rules.c.module_id)
+    # The module's labels and order depend on its id alone: taken by min() rather than grouped on,
+    # and the rows put in order here, not by the database's (slow, collation-aware) text sort.
     rows = await session.execute(
         select(
-            Caregiver.household_id,
-            Caregiver.id,
-            Caregiver.name,
-            ReadinessRule.level,
-            ReadinessRule.module_id,
+            *keys,
+            func.min(rules.c.code).label("code"),
+            func.min(rules.c.title).label("title"),
+            func.min(rules.c.series).label("series"),
+            func.min(rules.c.position).label("position"),
             func.bool_or(counting).label("met"),
             func.bool_or(and_(counting, Completion.expires_on.is_(None))).label("forever"),
             func.max(Completion.expires_on).filter(counting).label("lasts_until"),
             func.bool_or(and_(current, Completion.verified_at.is_(None))).label("unverified"),
             func.bool_or(Completion.expires_on < today).label("expired"),
         )
-        .select_from(Caregiver)
-        .outerjoin(ReadinessRule, true())
+        .select_from(primaries.join(rules, primaries.c.k == rules.c.k, full=True))
         .outerjoin(
             Completion,
             and_(
-                Completion.caregiver_id == Caregiver.id,
-                Completion.module_id == ReadinessRule.module_id,
+                Completion.caregiver_id == primaries.c.id,
+                Completion.module_id == rules.c.module_id,
                 Completion.completed_on <= today,
             ),
         )
-        .where(Caregiver.household_id.in_(household_ids), Caregiver.role == PRIMARY)
-        .group_by(
-            Caregiver.household_id, Caregiver.id, Caregiver.name, ReadinessRule.level, ReadinessRule.module_id
-        )
-        .order_by(Caregiver.household_id, Caregiver.name, Caregiver.id)
+        .group_by(*keys)
     )
+    found_rules: dict[str, dict[uuid.UUID, _Rule]] = defaultdict(dict)
     found: dict[uuid.UUID, dict[uuid.UUID, _Person]] = defaultdict(dict)
-    for row in rows:
-        person = found[row.household_id].setdefault(row.id, _Person(row.name))
-        if row.level is None:  # no rules at all
+    # Unpacked by position: a Row's attribute access costs more than the rest of this loop.
+    for row in sorted(rows.tuples(), key=lambda r: (r[2] or "", r[1] or NO_ONE)):
+        household_id, caregiver_id, name, level, module_id, code, title, series, position = row[:9]
+        met, forever, lasts_until, unverified, expired = row[9:]
+        if level is not None and module_id not in found_rules[level]:
+            found_rules[level][module_id] = _Rule(module_id, code, title, (series, position))
+        if caregiver_id is None:  # no primary caregiver in any of the households
             continue
-        why: MissingWhy = "unverified" if row.unverified else "expired" if row.expired else "not_completed"
-        person.pairs[row.level, row.module_id] = _Pair(bool(row.met), bool(row.forever), row.lasts_until, why)
-    return found
+        people = found[household_id]
+        person = people.get(caregiver_id) or people.setdefault(caregiver_id, _Person(name))
+        if level is None:  # no rules at all
+            continue
+        why: MissingWhy = "unverified" if unverified else "expired" if expired else "not_completed"
+        person.pairs[level, module_id] = _Pair(bool(met), bool(forever), lasts_until, why)
+    in_order = {
+        level: sorted(by_module.values(), key=lambda r: r.order) for level, by_module in found_rules.items()
+    }
+    return in_order, found
 
 
 def _level(level: str, rules: list[_Rule], people: dict[uuid.UUID, _Person]) -> LevelReadiness:
@@ -165,8 +184,7 @@ def _level(level: str, rules: list[_Rule], people: dict[uuid.UUID, _Person]) -> 
     for caregiver_id, person in people.items():
         lacking = []
         for rule in rules:
-            # (A rule added between the two statements is simply not yet met.)
-            pair = person.pairs.get((level, rule.module_id), NOT_MET)
+            pair = person.pairs[level, rule.module_id]
             if pair.met:
                 met += 1
                 if not pair.forever and pair.lasts_until is not None:
@@ -192,13 +210,12 @@ def _level(level: str, rules: list[_Rule], people: dict[uuid.UUID, _Person]) -> 
 async def readiness(
     session: AsyncSession, household_ids: Collection[uuid.UUID], today: date, counts_self_reported: bool
 ) -> dict[uuid.UUID, list[LevelReadiness]]:
-    """Readiness per level of care (in `CARE_LEVELS` order) of each household, in two statements
+    """Readiness per level of care (in `CARE_LEVELS` order) of each household, in one statement
     however many households are asked about. `next_expiry` is the earliest day on which a met
     requirement lapses (the longest-lasting counting completion of each caregiver and module)."""
     if not household_ids:
         return {}
-    rules = await _rules(session)
-    people = await _primaries(session, household_ids, today, counts_self_reported)
+    rules, people = await _standing(session, household_ids, today, counts_self_reported)
     return {
         household_id: [
             _level(level, rules.get(level, []), people.get(household_id, {})) for level in CARE_LEVELS

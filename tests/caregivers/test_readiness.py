@@ -243,7 +243,7 @@ async def test_the_sql_condition_agrees_with_the_python_readiness(
             assert ready == ({0, 3, 4, 7} if counts_self_reported else {0, 4})
 
 
-async def test_readiness_of_many_households_takes_two_statements_however_many(
+async def test_readiness_of_many_households_takes_one_statement_however_many(
     staff: SignedIn, resources: Resources
 ) -> None:
     few = await _varied_households(resources, staff)
@@ -255,7 +255,7 @@ async def test_readiness_of_many_households_takes_two_statements_however_many(
             await readiness(session, few, TODAY, False)
         with counted_statements(resources) as large:
             result = await readiness(session, many, TODAY, False)
-    assert len(small) == len(large) == 2
+    assert len(small) == len(large) == 1
     assert set(result) == set(many)
 
 

@@ -156,7 +156,7 @@ async def _standing(
     found_rules: dict[str, dict[uuid.UUID, _Rule]] = defaultdict(dict)
     found: dict[uuid.UUID, dict[uuid.UUID, _Person]] = defaultdict(dict)
     # Unpacked by position: a Row's attribute access costs more than the rest of this loop.
-    for row in sorted(rows.tuples(), key=lambda r: (r[2] or "", r[1] or NO_ONE)):
+    for row in sorted(rows, key=lambda r: (r[2] or "", r[1] or NO_ONE)):
         household_id, caregiver_id, name, level, module_id, code, title, series, position = row[:9]
         met, forever, lasts_until, unverified, expired = row[9:]
         if level is not None and module_id not in found_rules[level]:

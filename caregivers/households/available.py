@@ -21,7 +21,6 @@ from caregivers.households.service import Reading, is_stale
 from caregivers.training.readiness import ready_for_level
 from placement.core.compiled import Statement, compiled, fetch_counted_page
 from placement.core.db import driver_connection
-from placement.core.geo import distance_band
 from placement.core.schemas import Page
 from placement.reference.models import County, Municipality, Region
 from placement.reference.nearby import (
@@ -31,8 +30,9 @@ from placement.reference.nearby import (
     nearest_first,
     param,
     position_of,
+    shown_distance,
 )
-from placement.reference.schemas import Place
+from placement.reference.schemas import place_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,17 +122,12 @@ def available_statements(f: HouseholdFilter, exact: bool, reading: Reading) -> t
 
 
 def available_household(row: Any, exact: bool, now: datetime, stale_after_days: int) -> AvailableHousehold:
-    km = row["distance_km"]
+    km, band = shown_distance(row["distance_km"], exact)
     return AvailableHousehold(
         household_id=row["household_id"],
         name=row["name"],
         kind=row["kind"],
-        place=Place(
-            municipality_id=row["municipality_id"],
-            municipality=row["municipality"],
-            county=row["county"],
-            region=row["region"],
-        ),
+        place=place_in(row),
         min_age=row["min_age"],
         max_age=row["max_age"],
         genders=row["genders"],
@@ -143,8 +138,8 @@ def available_household(row: Any, exact: bool, now: datetime, stale_after_days: 
         free_places=row["free_places"],
         availability_confirmed_at=row["availability_confirmed_at"],
         stale=is_stale(row["availability_confirmed_at"], now, stale_after_days),
-        distance_km=round(km, 1) if km is not None and exact else None,
-        distance_band=distance_band(km) if km is not None and not exact else None,
+        distance_km=km,
+        distance_band=band,
     )
 
 

@@ -38,7 +38,7 @@ from placement.core.security.guards import allow
 from placement.core.security.policy import may_see_locations
 from placement.core.vocabulary import CareLevel
 from placement.reference.models import Municipality
-from placement.reference.nearby import place_filter
+from placement.reference.nearby import AgeQuery, NearQuery, ServicesQuery, WithinKmQuery, place_filter
 
 ENTITY = service.ENTITY
 ReadingNow = Annotated[Reading, Dependency(skip_validation=True)]
@@ -93,13 +93,11 @@ async def list_available_households(
     reading: ReadingNow,
     region: uuid.UUID | None = None,
     county: uuid.UUID | None = None,
-    age: Annotated[int | None, Parameter(ge=0, le=25, description="The youth's age in years")] = None,
+    age: AgeQuery = None,
     gender: str | None = None,
-    services: Annotated[
-        list[str] | None, Parameter(description="Required services (all must be offered)")
-    ] = None,
-    near: Annotated[str | None, Parameter(description="LAT,LON", max_length=60)] = None,
-    within_km: Annotated[float | None, Parameter(gt=0, le=500)] = None,
+    services: ServicesQuery = None,
+    near: NearQuery = None,
+    within_km: WithinKmQuery = None,
     kind: Kind | None = None,
     ready_for: Annotated[
         CareLevel | None, Parameter(description="Only homes whose primary caregivers are trained for it")

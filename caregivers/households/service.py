@@ -49,7 +49,7 @@ from placement.core.security.policy import may_see_locations
 from placement.core.vocabulary import LANGUAGES, SERVICES
 from placement.reference.models import County, Municipality, Region
 from placement.reference.places import place_of
-from placement.reference.schemas import Place
+from placement.reference.schemas import place_in
 
 ENTITY = "household"
 
@@ -149,12 +149,7 @@ def household_out(
         services=row["services"],
         languages=row["languages"],
         takes_sibling_groups=row["takes_sibling_groups"],
-        place=Place(
-            municipality_id=row["municipality_id"],
-            municipality=row["municipality"],
-            county=row["county"],
-            region=row["region"],
-        ),
+        place=place_in(row),
         availability=Availability(
             status=row["availability"],
             paused_until=row["paused_until"],

@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
+from litestar.params import Parameter
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
@@ -30,7 +31,7 @@ from sqlalchemy.dialects.postgresql import array as pg_array
 
 from placement.core.audit import Actor
 from placement.core.errors import Unprocessable
-from placement.core.geo import BANDS_KM, EARTH_RADIUS_KM
+from placement.core.geo import BANDS_KM, EARTH_RADIUS_KM, distance_band
 from placement.core.schemas import check_codes
 from placement.core.security.policy import may_see_locations
 from placement.core.vocabulary import GENDERS, SERVICES
@@ -43,6 +44,12 @@ _BAND_BUCKETS: ColumnElement[Any] = literal_column(
 )
 KM_PER_DEGREE = math.pi * EARTH_RADIUS_KM / 180
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+
+# The query parameters of a search for places (free beds, free homes).
+AgeQuery = Annotated[int | None, Parameter(ge=0, le=25, description="The youth's age in years")]
+ServicesQuery = Annotated[list[str] | None, Parameter(description="Required services (all must be offered)")]
+NearQuery = Annotated[str | None, Parameter(description="LAT,LON", max_length=60)]
+WithinKmQuery = Annotated[float | None, Parameter(gt=0, le=500)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,3 +209,10 @@ def nearest_first(shape: tuple[bool, ...], exact: bool, distance: Label[Any]) ->
     if not shape[5]:
         return ()
     return (distance.element,) if exact else (func.width_bucket(distance.element, _BAND_BUCKETS),)
+
+
+def shown_distance(km: float | None, exact: bool) -> tuple[float | None, str | None]:
+    """`(distance_km, distance_band)` as a role sees them: exact, or only the band."""
+    if km is None:
+        return None, None
+    return (round(km, 1), None) if exact else (None, distance_band(km))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import Any
 
 from placement.core.schemas import Schema
 
@@ -33,3 +35,13 @@ class Place(Schema):
     municipality: str
     county: str
     region: str
+
+
+def place_in(row: Mapping[str, Any]) -> Place:
+    """The place of a row carrying `municipality_id`, `municipality`, `county` and `region`."""
+    return Place(
+        municipality_id=row["municipality_id"],
+        municipality=row["municipality"],
+        county=row["county"],
+        region=row["region"],
+    )

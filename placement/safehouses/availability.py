@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.compiled import Statement, compiled, fetch_counted_page
 from placement.core.db import driver_connection
-from placement.core.geo import distance_band
 from placement.core.schemas import Page
 from placement.placements.models import Placement, in_effect
 from placement.reference.models import County, Municipality, Region
@@ -27,8 +26,9 @@ from placement.reference.nearby import (
     nearest_first,
     param,
     position_of,
+    shown_distance,
 )
-from placement.reference.schemas import Place
+from placement.reference.schemas import place_in
 from placement.safehouses.models import Bed, SafeHouse
 from placement.safehouses.schemas import AvailableBed
 
@@ -92,25 +92,20 @@ def count_available_beds_sql(f: PlaceFilter, exact: bool) -> tuple[str, list[Any
 
 
 def available_bed(row: Any, exact: bool) -> AvailableBed:
-    km = row["distance_km"]
+    km, band = shown_distance(row["distance_km"], exact)
     return AvailableBed(
         bed_id=row["bed_id"],
         label=row["label"],
         safe_house_id=row["safe_house_id"],
         safe_house=row["safe_house"],
-        place=Place(
-            municipality_id=row["municipality_id"],
-            municipality=row["municipality"],
-            county=row["county"],
-            region=row["region"],
-        ),
+        place=place_in(row),
         min_age=row["min_age"],
         max_age=row["max_age"],
         genders=row["genders"],
         services=row["services"],
         languages=row["languages"],
-        distance_km=round(km, 1) if km is not None and exact else None,
-        distance_band=distance_band(km) if km is not None and not exact else None,
+        distance_km=km,
+        distance_band=band,
     )
 
 

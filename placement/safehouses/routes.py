@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
 from litestar import Router, get, patch, post
-from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.audit import Actor
@@ -15,7 +13,7 @@ from placement.core.resources import Resources
 from placement.core.schemas import Limit, Offset, Page
 from placement.core.security.guards import allow
 from placement.core.security.policy import may_see_locations
-from placement.reference.nearby import place_filter
+from placement.reference.nearby import AgeQuery, NearQuery, ServicesQuery, WithinKmQuery, place_filter
 from placement.safehouses import availability, service
 from placement.safehouses.schemas import (
     AvailableBed,
@@ -90,13 +88,11 @@ async def list_available_beds(
     actor: Actor,
     region: uuid.UUID | None = None,
     county: uuid.UUID | None = None,
-    age: Annotated[int | None, Parameter(ge=0, le=25, description="The youth's age in years")] = None,
+    age: AgeQuery = None,
     gender: str | None = None,
-    services: Annotated[
-        list[str] | None, Parameter(description="Required services (all must be offered)")
-    ] = None,
-    near: Annotated[str | None, Parameter(description="LAT,LON", max_length=60)] = None,
-    within_km: Annotated[float | None, Parameter(gt=0, le=500)] = None,
+    services: ServicesQuery = None,
+    near: NearQuery = None,
+    within_km: WithinKmQuery = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[AvailableBed]:

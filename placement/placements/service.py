@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -233,7 +233,8 @@ async def hold_place(
         )
     except asyncpg.UniqueViolationError as clash:
         subject = where if LIVE_INDEXES.get(clash.constraint_name or "") != "youth" else "The youth"
-        raise Conflict(f"{subject} was just held by another request.", bed_id=str(data.bed_id)) from None
+        target = {"bed_id": str(data.bed_id)} if data.bed_id else {"household_id": str(data.household_id)}
+        raise Conflict(f"{subject} was just held by another request.", **target) from None
     audit.record(
         session,
         "hold_place",
@@ -261,6 +262,18 @@ async def _reserve_bed(connection: asyncpg.Connection, bed_id: uuid.UUID) -> tup
     return house, where
 
 
+def refuse_unless_taking_children(home: Household, today: date) -> None:
+    """Conflict unless the home's licence runs and it is open (or its pause is over) on `today`."""
+    if not licensed_on(home, today):
+        until = f", expires {home.licence_expires_on}" if home.licence_expires_on else ""
+        raise Conflict(
+            f"{home.name}'s licence does not let it take children today ({home.licence_status}{until})."
+        )
+    if not open_on(home, today):
+        until = f" until {home.paused_until}" if home.paused_until else ""
+        raise Conflict(f"{home.name} is {home.availability}{until}: it takes no children now.")
+
+
 async def _reserve_home(
     connection: asyncpg.Connection, youth: Youth, household_id: uuid.UUID, now: datetime
 ) -> tuple[Household, str]:
@@ -270,15 +283,8 @@ async def _reserve_home(
     row = await LOCK_HOUSEHOLD.fetchrow(connection, id=household_id)
     if row is None:
         raise Unprocessable(f"household_id: no household with id {household_id}")
-    home, today = Household(**row), now.date()
-    if not licensed_on(home, today):
-        until = f", expires {home.licence_expires_on}" if home.licence_expires_on else ""
-        raise Conflict(
-            f"{home.name}'s licence does not let it take children today ({home.licence_status}{until})."
-        )
-    if not open_on(home, today):
-        until = f" until {home.paused_until}" if home.paused_until else ""
-        raise Conflict(f"{home.name} is {home.availability}{until}: it takes no children now.")
+    home = Household(**row)
+    refuse_unless_taking_children(home, now.date())
     taken = await LIVE_IN_HOUSEHOLD.fetchval(connection, id=household_id)
     if taken >= home.capacity:
         raise Conflict(f"{home.name} is full: {taken} of {home.capacity} places are held or taken.")
@@ -304,11 +310,16 @@ def _require(current: str, status: str, verb: str) -> None:
 async def confirm_placement(
     session: AsyncSession, actor: Actor, placement_id: uuid.UUID, now: datetime
 ) -> PlacementOut:
-    """The youth has arrived: the hold becomes an active placement."""
+    """The youth has arrived: the hold becomes an active placement (in a home, only if it still
+    takes children today: its row locked, as when it was held)."""
     placement = await _locked(session, placement_id)
     _require(placement.status, "held", "confirmed")
     if placement.held_until <= now:
-        raise Conflict(f"The hold expired at {placement.held_until.isoformat()}; hold the bed again.")
+        where = "bed" if placement.bed_id else "place"
+        raise Conflict(f"The hold expired at {placement.held_until.isoformat()}; hold the {where} again.")
+    if placement.household_id is not None:
+        home = await LOCK_HOUSEHOLD.one(await driver_connection(session), id=placement.household_id)
+        refuse_unless_taking_children(Household(**home), now.date())
     placement.status, placement.confirmed_at = "active", now
     await session.flush()
     audit.record(session, "confirm_placement", ENTITY, placement_id)

@@ -10,9 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from caregivers.households.models import Household
 from placement.core.resources import Resources
+from placement.core.uow import unit_of_work
 from placement.placements.models import Placement
 from tests.caregivers.factories import make_household
 from tests.conftest import FakeClock
@@ -165,3 +167,20 @@ async def test_an_expired_hold_in_a_home_does_not_keep_its_place(
     assert response.status_code == 201
     clock.advance(minutes=6)
     assert (await hold(client, staff, second, household)).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "change", [{"licence_status": "suspended"}, {"availability": "closed"}], ids=["suspended", "closed"]
+)
+async def test_a_hold_in_a_home_that_stopped_taking_children_cannot_be_confirmed(
+    change: dict[str, Any], client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    household = await make_household(resources.sessionmaker, name="The Baptiste household")
+    held = (await hold(client, staff, await make_youth(client, caseworker), household)).json()
+    async with unit_of_work(resources.sessionmaker) as session:
+        await session.execute(update(Household).where(Household.id == household).values(**change))
+    confirmed = await client.post(f"{API}/placements/{held['id']}/confirm", headers=staff.headers)
+    assert confirmed.status_code == 409 and "The Baptiste household" in confirmed.json()["detail"]
+    current = await client.get(f"{API}/placements/{held['id']}", headers=staff.headers)
+    assert current.json()["status"] == "held"

@@ -88,6 +88,7 @@ SUPPORTING_CAREGIVERS: Final = SeedSeries(
 )
 
 CATALOG: Final = (EXPLOITATION, TRAUMA_BASICS, SUPPORTING_CAREGIVERS)
+SEEDED_CODES: Final = frozenset(s.module_code(n) for s in CATALOG for n in range(1, len(s.modules) + 1))
 
 
 def default_rules() -> dict[str, list[str]]:
@@ -99,8 +100,10 @@ def default_rules() -> dict[str, list[str]]:
 
 
 async def load_training_catalog(session: AsyncSession) -> int:
-    """Upsert the seeded series and modules by code, and seed the default readiness rules when
-    there are none; returns the number of seeded modules."""
+    """Upsert the seeded series and modules by code, and seed the default readiness rules the
+    first time (never again: rules an admin emptied stay empty); returns the number of seeded
+    modules."""
+    first_time = not await session.scalar(select(exists().where(TrainingModule.code.in_(SEEDED_CODES))))
     series_rows = [
         {
             "id": stable_id("training_series", s.code),
@@ -152,20 +155,24 @@ async def load_training_catalog(session: AsyncSession) -> int:
             | {"updated_at": func.now()},
         )
     )
-    if not await session.scalar(select(exists().select_from(ReadinessRule))):
-        codes = default_rules()
-        modules = dict(
-            (
-                await session.execute(
-                    select(TrainingModule.code, TrainingModule.id).where(
-                        TrainingModule.code.in_({c for level in codes.values() for c in level})
-                    )
-                )
-            ).all()
-        )
-        await session.execute(
-            insert(ReadinessRule).values(
-                [{"level": level, "module_id": modules[c]} for level, cs in codes.items() for c in cs]
-            )
-        )
+    if first_time:
+        await seed_default_rules(session)
     return len(module_rows)
+
+
+async def seed_default_rules(session: AsyncSession) -> None:
+    """The default readiness rules (`default_rules`), added to whatever rules there are."""
+    codes = default_rules()
+    wanted = {c for level in codes.values() for c in level}
+    modules = dict(
+        (
+            await session.execute(
+                select(TrainingModule.code, TrainingModule.id).where(TrainingModule.code.in_(wanted))
+            )
+        ).all()
+    )
+    await session.execute(
+        insert(ReadinessRule).values(
+            [{"level": level, "module_id": modules[c]} for level, cs in codes.items() for c in cs]
+        )
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -22,7 +22,7 @@ from placement.core.db import driver_connection
 from placement.core.resources import Resources
 from placement.core.vocabulary import CARE_LEVELS
 from tests.caregivers.factories import make_caregiver, make_household
-from tests.caregivers.training_factories import BASICS, SPECIALIZED, complete, module_ids, restore_catalog
+from tests.caregivers.training_factories import BASICS, SPECIALIZED, complete, module_ids
 from tests.conftest import FakeClock, SignedIn
 
 API = "/api/v1"
@@ -31,10 +31,8 @@ NINE = SPECIALIZED[len(BASICS) :]
 
 
 @pytest.fixture(autouse=True)
-async def catalog_as_seeded(resources: Resources, clock: FakeClock) -> AsyncIterator[None]:
+def today_is_today(clock: FakeClock) -> None:
     clock.now = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC)
-    yield
-    await restore_catalog(resources.sessionmaker)
 
 
 @pytest.fixture

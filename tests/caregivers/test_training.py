@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,7 +19,7 @@ from placement.core.audit import AuditEntry
 from placement.core.resources import Resources
 from placement.core.uow import unit_of_work
 from tests.caregivers.factories import make_caregiver, make_household
-from tests.caregivers.training_factories import BASICS, SPECIALIZED, module_ids, restore_catalog
+from tests.caregivers.training_factories import BASICS, SPECIALIZED, module_ids
 from tests.conftest import FakeClock, SignedIn
 
 API = "/api/v1"
@@ -28,11 +27,9 @@ TODAY = date(2026, 6, 15)
 
 
 @pytest.fixture(autouse=True)
-async def catalog_as_seeded(resources: Resources, clock: FakeClock) -> AsyncIterator[None]:
-    """Today is `TODAY`; the seeded catalog and default rules are put back after each test."""
+def today_is_today(clock: FakeClock) -> None:
+    """Today is `TODAY` (the seeded catalog is put back after each test: tests/caregivers/conftest.py)."""
     clock.now = datetime(TODAY.year, TODAY.month, TODAY.day, 12, tzinfo=UTC)
-    yield
-    await restore_catalog(resources.sessionmaker)
 
 
 async def count_completions(resources: Resources) -> int:
@@ -86,12 +83,13 @@ async def test_the_catalog_filters_by_audience(client: httpx.AsyncClient, sign_i
     assert unknown.status_code == 400
 
 
+@pytest.mark.parametrize("emptied", [("standard",), ("standard", "trafficking_specialized")])
 async def test_loading_the_catalog_again_changes_nothing_and_keeps_an_admins_rules(
-    resources: Resources,
+    emptied: tuple[str, ...], resources: Resources
 ) -> None:
     [first] = await module_ids(resources.sessionmaker, "trauma-basics-01")
     async with unit_of_work(resources.sessionmaker) as session:
-        await session.execute(delete(ReadinessRule).where(ReadinessRule.level == "standard"))
+        await session.execute(delete(ReadinessRule).where(ReadinessRule.level.in_(emptied)))
     async with unit_of_work(resources.sessionmaker) as session:
         assert await load_training_catalog(session) == 16
     async with resources.sessionmaker() as session:

@@ -9,14 +9,19 @@ from datetime import UTC, date, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from caregivers.training.catalog import CATALOG, default_rules, load_training_catalog
-from caregivers.training.models import Completion, ReadinessRule, TrainingModule
+from caregivers.training.catalog import (
+    CATALOG,
+    SEEDED_CODES,
+    default_rules,
+    load_training_catalog,
+    seed_default_rules,
+)
+from caregivers.training.models import Completion, ReadinessRule, TrainingModule, TrainingSeries
 from caregivers.training.service import add_months
 from placement.core.uow import unit_of_work
 
 BASICS = default_rules()["standard"]
 SPECIALIZED = default_rules()["trafficking_specialized"]
-SEEDED_CODES = {s.module_code(n) for s in CATALOG for n in range(1, len(s.modules) + 1)}
 
 
 async def module_ids(sessionmaker: async_sessionmaker[AsyncSession], *codes: str) -> list[uuid.UUID]:
@@ -61,8 +66,15 @@ async def complete(
 
 
 async def restore_catalog(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """The seeded catalog and default rules, as every test expects to find them."""
+    """The seeded catalog and default rules, as every test expects to find them (a test's own
+    series and modules gone)."""
     async with unit_of_work(sessionmaker) as session:
         await session.execute(delete(ReadinessRule))
+        unseeded = select(TrainingModule.id).where(TrainingModule.code.not_in(SEEDED_CODES))
+        await session.execute(delete(Completion).where(Completion.module_id.in_(unseeded)))
         await session.execute(delete(TrainingModule).where(TrainingModule.code.not_in(SEEDED_CODES)))
+        await session.execute(
+            delete(TrainingSeries).where(TrainingSeries.code.not_in([s.code for s in CATALOG]))
+        )
         await load_training_catalog(session)
+        await seed_default_rules(session)

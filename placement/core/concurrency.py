@@ -23,14 +23,16 @@ def etag(version: int) -> str:
 
 
 def check_if_match(if_match: str | None, version: int, what: str) -> None:
-    """Admit the change only if `If-Match` names the current version (or is `*`)."""
-    if if_match is None:
+    """Admit the change only if `If-Match` names the current version. `*` (any version) is refused
+    like a missing header: it would overwrite a change the caller never saw. Tags compare strongly
+    (RFC 9110): a weak tag never matches."""
+    tags = {tag.strip() for tag in (if_match or "").split(",")} - {""}
+    if not tags or "*" in tags:
         raise PreconditionRequired(
-            f"Send If-Match with the ETag of your last read of the {what}, "
+            f"Send If-Match with the ETag of your last read of the {what} (not *), "
             "so that a change made since is not lost."
         )
-    tags = {tag.strip().removeprefix("W/") for tag in if_match.split(",")}
-    if "*" not in tags and etag(version) not in tags:
+    if etag(version) not in tags:
         raise PreconditionFailed(
             f"The {what} changed since you read it (its ETag is now {etag(version)}); "
             "read it again, then repeat your change."

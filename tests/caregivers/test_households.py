@@ -13,6 +13,7 @@ from sqlalchemy import select
 from placement.core.audit import AuditEntry
 from placement.core.resources import Resources
 from tests.caregivers.factories import WORCESTER, make_caregiver, make_household
+from tests.caregivers.test_readiness import counted_statements
 from tests.conftest import FakeClock
 from tests.factories import API, make_youth
 
@@ -296,3 +297,55 @@ def test_the_openapi_document_gives_versioned_writes_their_precondition_problems
         responses = paths[path][method]["responses"]
         for status in ("412", "428"):
             assert "application/problem+json" in responses[status]["content"], f"{method} {path} {status}"
+
+
+@pytest.mark.parametrize(("if_match", "status"), [("*", 428), ('W/"1"', 412), ('"2", "1"', 200)])
+async def test_if_match_must_name_the_version_read_strongly(
+    if_match: str, status: int, client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    caregiver = await sign_in("caregiver")
+    household = await own_household(resources, caregiver)
+    response = await client.post(
+        f"{API}/households/{household}/availability/confirm",
+        headers={**caregiver.headers, "If-Match": if_match},
+    )
+    assert response.status_code == status, response.text
+
+
+async def test_capacity_cannot_drop_below_the_children_held_or_placed_there(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    household = await make_household(resources.sessionmaker, capacity=3)
+    for _ in range(2):
+        youth = await make_youth(client, caseworker)
+        held = await client.post(
+            f"{API}/placements",
+            json={"youth_id": youth["id"], "household_id": str(household)},
+            headers=staff.headers,
+        )
+        assert held.status_code == 201
+    url, versioned = f"{API}/households/{household}", {**staff.headers, "If-Match": '"1"'}
+    refused = await client.patch(url, json={"capacity": 1}, headers=versioned)
+    assert refused.status_code == 409 and "2 children" in refused.json()["detail"]
+    current = (await client.get(url, headers=staff.headers)).json()
+    assert (current["capacity"], current["version"], current["free_places"]) == (3, 1, 1)
+    assert (await client.patch(url, json={"capacity": 2}, headers=versioned)).status_code == 200
+
+
+async def test_a_page_of_households_with_readiness_is_two_statements_however_long(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    staff = await sign_in("caseworker")
+    for n in range(12):
+        household = await make_household(resources.sessionmaker)
+        await make_caregiver(resources.sessionmaker, household)
+        if n % 2:
+            await make_caregiver(resources.sessionmaker, household, role="secondary")
+    counts = []
+    for limit in (2, 12):
+        with counted_statements(resources) as statements:
+            page = await client.get(f"{API}/households?limit={limit}", headers=staff.headers)
+        assert len(page.json()["items"]) == limit
+        counts.append(sum("households" in s or "caregivers" in s for s in statements))
+    assert counts == [2, 2]

@@ -259,6 +259,10 @@ def upgrade() -> None:
         ),
     )
     op.create_index(op.f("ix_notifications_household_id"), "notifications", ["household_id"], unique=False)
+    op.add_column(
+        "youth",
+        sa.Column("excluded_household_ids", postgresql.ARRAY(sa.Uuid()), server_default="{}", nullable=False),
+    )
     op.add_column("placements", sa.Column("household_id", sa.Uuid(), nullable=True))
     op.alter_column("placements", "bed_id", existing_type=sa.UUID(), nullable=True)
     op.create_index(op.f("ix_placements_household_id"), "placements", ["household_id"], unique=False)
@@ -282,6 +286,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_placements_household_id"), table_name="placements")
     op.alter_column("placements", "bed_id", existing_type=sa.UUID(), nullable=False)
     op.drop_column("placements", "household_id")
+    op.drop_column("youth", "excluded_household_ids")
     op.drop_index(op.f("ix_notifications_household_id"), table_name="notifications")
     op.drop_table("notifications")
     op.drop_index(op.f("ix_completions_module_id"), table_name="completions")

@@ -178,7 +178,8 @@ def _deadline(data: PlacementCreate, settings: Settings, now: datetime) -> datet
 
 def check_eligible(youth: Youth, place: SafeHouse | Household, on: datetime) -> None:
     """Refuse a bed or a home the youth may not be placed in: safety first, then age and gender."""
-    if place.id in youth.excluded_safe_house_ids:
+    excluded = youth.excluded_household_ids if isinstance(place, Household) else youth.excluded_safe_house_ids
+    if place.id in excluded:
         raise Unprocessable(f"The youth's safety plan excludes {place.name}.")
     for zone in youth.danger_zones:
         if distance_km(zone["lat"], zone["lon"], place.lat, place.lon) <= zone["radius_km"]:

@@ -46,6 +46,9 @@ class Youth(UUIDKey, Timestamps, Base):
     # Confidential safety constraints: [{"lat", "lon", "radius_km", "label"}].
     danger_zones: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     excluded_safe_house_ids: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid), default=list)
+    excluded_household_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(Uuid), default=list, server_default="{}"
+    )
     caseworker_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), index=True)
     exited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     exit_reason: Mapped[str | None] = mapped_column(Text)

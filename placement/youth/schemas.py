@@ -56,6 +56,7 @@ class YouthCreate(Schema):
     max_distance_km: MaxDistance = 80
     danger_zones: DangerZones = msgspec.field(default_factory=list)
     excluded_safe_house_ids: Exclusions = msgspec.field(default_factory=list)
+    excluded_household_ids: Exclusions = msgspec.field(default_factory=list)
     # Placement staff assign a caseworker; a caseworker's referral is on their own caseload.
     caseworker_id: uuid.UUID | None = None
 
@@ -74,6 +75,7 @@ class YouthUpdate(Schema):
     max_distance_km: MaxDistance | msgspec.UnsetType = msgspec.UNSET
     danger_zones: DangerZones | msgspec.UnsetType = msgspec.UNSET
     excluded_safe_house_ids: Exclusions | msgspec.UnsetType = msgspec.UNSET
+    excluded_household_ids: Exclusions | msgspec.UnsetType = msgspec.UNSET
     caseworker_id: uuid.UUID | msgspec.UnsetType = msgspec.UNSET
     # A reason records that the youth left the program; null re-opens the referral.
     exit_reason: ExitReason | msgspec.UnsetType | None = msgspec.UNSET
@@ -96,6 +98,7 @@ class YouthOut(Schema):
     max_distance_km: int
     danger_zones: list[DangerZone]
     excluded_safe_house_ids: list[uuid.UUID]
+    excluded_household_ids: list[uuid.UUID]
     caseworker_id: uuid.UUID
     status: YouthStatus
     exited_at: datetime | None

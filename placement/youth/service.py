@@ -12,6 +12,7 @@ import msgspec
 from sqlalchemy import ColumnElement, Select, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caregivers.households.models import Household
 from placement.core import audit
 from placement.core.audit import Actor
 from placement.core.compiled import Statement, compiled, param
@@ -79,6 +80,7 @@ def _youth_out(youth: Mapping[Any, Any], today: date) -> YouthOut:
         max_distance_km=youth["max_distance_km"],
         danger_zones=msgspec.convert(youth["danger_zones"], list[DangerZone]),
         excluded_safe_house_ids=youth["excluded_safe_house_ids"],
+        excluded_household_ids=youth["excluded_household_ids"],
         caseworker_id=youth["caseworker_id"],
         status=youth["status"],
         exited_at=youth["exited_at"],
@@ -190,13 +192,25 @@ def _check_age(born: date, today: date) -> None:
 async def _check_references(session: AsyncSession, youth: Youth) -> None:
     youth.languages = check_codes("languages", youth.languages, LANGUAGES)
     youth.required_services = check_codes("required_services", youth.required_services, SERVICES)
-    excluded = list(dict.fromkeys(youth.excluded_safe_house_ids))
-    if excluded:
-        found = set(await session.scalars(select(SafeHouse.id).where(SafeHouse.id.in_(excluded))))
-        missing = [str(i) for i in excluded if i not in found]
+    youth.excluded_safe_house_ids = await _existing(
+        session, SafeHouse, youth.excluded_safe_house_ids, "excluded_safe_house_ids", "safe house"
+    )
+    youth.excluded_household_ids = await _existing(
+        session, Household, youth.excluded_household_ids, "excluded_household_ids", "household"
+    )
+
+
+async def _existing(
+    session: AsyncSession, kind: type[SafeHouse | Household], ids: list[uuid.UUID], field: str, what: str
+) -> list[uuid.UUID]:
+    """`ids` without duplicates; Unprocessable naming any that is not a `kind`'s."""
+    wanted = list(dict.fromkeys(ids))
+    if wanted:
+        found = set(await session.scalars(select(kind.id).where(kind.id.in_(wanted))))
+        missing = [str(i) for i in wanted if i not in found]
         if missing:
-            raise Unprocessable(f"excluded_safe_house_ids: no safe house with id {', '.join(missing)}")
-    youth.excluded_safe_house_ids = excluded
+            raise Unprocessable(f"{field}: no {what} with id {', '.join(missing)}")
+    return wanted
 
 
 async def _centroid(session: AsyncSession, municipality_id: uuid.UUID) -> tuple[float, float]:

@@ -184,3 +184,20 @@ async def test_a_hold_in_a_home_that_stopped_taking_children_cannot_be_confirmed
     assert confirmed.status_code == 409 and "The Baptiste household" in confirmed.json()["detail"]
     current = await client.get(f"{API}/placements/{held['id']}", headers=staff.headers)
     assert current.json()["status"] == "held"
+
+
+async def test_a_safety_plan_that_excludes_a_home_refuses_a_hold_there(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    household = await make_household(resources.sessionmaker, name="The Walsh household")
+    youth = await make_youth(client, caseworker, excluded_household_ids=[str(household)])
+    assert youth["excluded_household_ids"] == [str(household)]
+    refused = await hold(client, staff, youth, household)
+    assert refused.status_code == 422 and "excludes The Walsh household" in refused.json()["detail"]
+    unknown = await client.patch(
+        f"{API}/youth/{youth['id']}",
+        json={"excluded_household_ids": [str(uuid.uuid4())]},
+        headers=caseworker.headers,
+    )
+    assert unknown.status_code == 422 and "no household" in unknown.json()["detail"]

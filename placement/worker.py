@@ -47,7 +47,8 @@ async def write_daily_reminders(ctx: dict[str, Any]) -> int:
     resources: Resources = ctx["resources"]
     today = resources.clock().date()
     async with unit_of_work(resources.sessionmaker) as session:
-        count = await write_reminders(session, today, resources.settings.stale_after_days)
+        settings = resources.settings
+        count = await write_reminders(session, today, settings.stale_after_days, settings.timezone)
     log.info("wrote %d reminder(s) due on %s", count, today)
     return count
 

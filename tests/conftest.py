@@ -72,7 +72,8 @@ def server_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
     base = Settings.from_env()
     if base.redis_url:
         base = replace(base, redis_url=_redis_db(base.redis_url, TEST_REDIS_DB))
-    base = replace(base, data_dir=Path(tmp_path_factory.mktemp("data")))
+    # Tests tell days by UTC, as their fake clock does (tests/core/test_time_zone.py covers zones).
+    base = replace(base, data_dir=Path(tmp_path_factory.mktemp("data")), timezone="UTC")
     with embedded_servers(base) as settings:
         yield settings
 

@@ -47,9 +47,9 @@ KEY = ("caregiver_id", "reason", "subject_id", "due_on")
 COLUMNS = ("id", "caregiver_id", "household_id", "reason", "subject_id", "due_on", "message")
 
 
-def _day(value: SQLColumnExpression[Any]) -> ColumnElement[date]:
-    """The UTC calendar day of a timestamp (the service's clock, and so `today`, is in UTC)."""
-    return sql_cast(func.timezone("UTC", value), Date)
+def _day(value: SQLColumnExpression[Any], zone: str) -> ColumnElement[date]:
+    """The calendar day of a timestamp in the program's time zone (the day `today` is)."""
+    return sql_cast(func.timezone(zone, value), Date)
 
 
 def _iso(day: SQLColumnExpression[Any]) -> ColumnElement[str]:
@@ -137,7 +137,7 @@ def expiring_licences(today: date) -> Select[*tuple[Any, ...]]:
     )
 
 
-def stale_availability(today: date, stale_after_days: int) -> Select[*tuple[Any, ...]]:
+def stale_availability(today: date, stale_after_days: int, zone: str) -> Select[*tuple[Any, ...]]:
     """A reminder to each primary caregiver of an open or paused household whose availability
     goes stale within the notice period, or has.
 
@@ -146,8 +146,8 @@ def stale_availability(today: date, stale_after_days: int) -> Select[*tuple[Any,
     it was created. Either date is fixed until the household confirms again, so the reminder for
     one staleness is written once, however many days the job finds it stale."""
     due = case(
-        (Household.availability_confirmed_at.is_(None), _day(Household.created_at)),
-        else_=_day(Household.availability_confirmed_at) + stale_after_days,
+        (Household.availability_confirmed_at.is_(None), _day(Household.created_at, zone)),
+        else_=_day(Household.availability_confirmed_at, zone) + stale_after_days,
     )
     return (
         select(
@@ -174,13 +174,13 @@ def stale_availability(today: date, stale_after_days: int) -> Select[*tuple[Any,
     )
 
 
-async def write_reminders(session: AsyncSession, today: date, stale_after_days: int) -> int:
+async def write_reminders(session: AsyncSession, today: date, stale_after_days: int, zone: str) -> int:
     """Write every reminder due on `today` that is not written yet; returns how many were new."""
     written = 0
     for due in (
         expiring_completions(today),
         expiring_licences(today),
-        stale_availability(today, stale_after_days),
+        stale_availability(today, stale_after_days, zone),
     ):
         statement = (
             insert(NOTIFICATIONS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from arq.connections import ArqRedis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -18,6 +19,16 @@ from placement.core.settings import Settings
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def in_zone(clock: Callable[[], datetime], zone: ZoneInfo) -> Callable[[], datetime]:
+    """The clock, telling the time in the program's zone: the same instants, and `.date()` is the
+    program's day (a licence expiring today lapses at local midnight, not at UTC's)."""
+
+    def now() -> datetime:
+        return clock().astimezone(zone)
+
+    return now
 
 
 @dataclass
@@ -37,7 +48,7 @@ class Resources:
         key = settings.audit_key.encode() if settings.audit_key else None
         sealer = AuditSealer(create_engine(settings, pool_size=2), key)  # off the requests' pool
         sessionmaker = create_sessionmaker(engine, key, sealer.nudge)
-        return cls(settings, engine, sessionmaker, redis, sealer, clock)
+        return cls(settings, engine, sessionmaker, redis, sealer, in_zone(clock, settings.zone))
 
     async def close(self) -> None:
         """Stop the sealer, seal what this process recorded, then close the connections."""

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ENV_PREFIX = "PLACEMENT_"
 
@@ -36,6 +37,17 @@ def parse_log_format(raw: str) -> str:
     return chosen
 
 
+def parse_timezone(raw: str) -> str:
+    """An IANA time zone name (e.g. America/New_York); anything else is refused at start-up."""
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"PLACEMENT_TIMEZONE must be an IANA time zone such as America/New_York, not {raw!r}"
+        ) from None
+    return raw
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     """Everything the service needs to know about its environment.
@@ -58,6 +70,8 @@ class Settings:
     hold_hours: int = 24
     hold_max_hours: int = 168
     db_pool_size: int = 10
+    # The program's time zone: "today" (licences, pauses, ages, completions, reminders) is its day.
+    timezone: str = "America/New_York"
     # A household whose availability was not confirmed for this many days is flagged stale.
     stale_after_days: int = 30
     # Readiness counts verified completions only, or (True) self-reported ones as well.
@@ -105,6 +119,7 @@ class Settings:
             hold_hours=number("HOLD_HOURS", defaults.hold_hours),
             hold_max_hours=number("HOLD_MAX_HOURS", defaults.hold_max_hours),
             db_pool_size=number("DB_POOL_SIZE", defaults.db_pool_size),
+            timezone=parse_timezone(env.get(ENV_PREFIX + "TIMEZONE") or defaults.timezone),
             stale_after_days=number("STALE_AFTER_DAYS", defaults.stale_after_days),
             readiness_counts_self_reported=env.get(ENV_PREFIX + "READINESS_COUNTS_SELF_REPORTED", "") == "1",
             max_in_flight=number("MAX_IN_FLIGHT", defaults.max_in_flight),
@@ -117,6 +132,10 @@ class Settings:
 
     def with_servers(self, database_url: str, redis_url: str) -> Settings:
         return replace(self, database_url=database_url, redis_url=redis_url)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def sqlalchemy_url(self) -> str:

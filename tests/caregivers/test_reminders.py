@@ -152,7 +152,7 @@ async def test_two_workers_running_at_once_write_each_reminder_once(
 
     async def run() -> int:
         async with unit_of_work(resources.sessionmaker) as session:
-            return await write_reminders(session, today(clock), resources.settings.stale_after_days)
+            return await write_reminders(session, today(clock), resources.settings.stale_after_days, "UTC")
 
     counts = await asyncio.gather(*(run() for _ in range(4)))
 
@@ -171,7 +171,7 @@ async def test_a_run_racing_an_uncommitted_run_waits_and_then_writes_nothing_new
 
     async def first() -> int:
         async with unit_of_work(resources.sessionmaker) as session:
-            count = await write_reminders(session, today(clock), resources.settings.stale_after_days)
+            count = await write_reminders(session, today(clock), resources.settings.stale_after_days, "UTC")
             first_written.set()
             await release.wait()  # hold the transaction open
         return count
@@ -179,7 +179,7 @@ async def test_a_run_racing_an_uncommitted_run_waits_and_then_writes_nothing_new
     async def second() -> int:
         await first_written.wait()
         async with unit_of_work(resources.sessionmaker) as session:
-            return await write_reminders(session, today(clock), resources.settings.stale_after_days)
+            return await write_reminders(session, today(clock), resources.settings.stale_after_days, "UTC")
 
     running = asyncio.gather(first(), second())
     await waiting_on_a_lock(resources)  # the second run is inside its insert, blocked by the first

@@ -48,13 +48,20 @@ async def set_availability(
     household = await household_to_change(session, actor, household_id)
     check_if_match(version_read, household.version, "household")
     _check_change(change, reading.now.date())
-    before = _state(household)
+    before, note_before = _state(household), household.availability_note
     household.availability, household.paused_until = change.status, change.paused_until
     household.availability_note = change.note or None
     household.availability_confirmed_at = reading.now
     household.version += 1
     audit.record(
-        session, "set_household_availability", ENTITY, household_id, old=before, new=_state(household)
+        session,
+        "set_household_availability",
+        ENTITY,
+        household_id,
+        old=before,
+        new=_state(household),
+        old_note=note_before,
+        new_note=household.availability_note,
     )
     return await get_household(session, actor, household_id, reading)
 

@@ -303,6 +303,7 @@ async def update_household(
     related = changes.pop("related_youth_ids", None)
     if "municipality_id" in changes:
         await place_of(session, changes["municipality_id"])
+    before = {field: getattr(household, field) for field in changes}
     for field, value in changes.items():
         setattr(household, field, value)
     _check_profile(household)
@@ -312,9 +313,19 @@ async def update_household(
         await _refuse_below_taken(session, household, reading.places_taken)
     household.version += 1
     await session.flush()
-    fields = sorted([*changes, *(["related_youth_ids"] if related is not None else [])])
-    audit.record(session, "update_household", ENTITY, household_id, fields=",".join(fields))
+    trail = [f"{field}: {_was_now(field, before[field], value)}" for field, value in changes.items()]
+    if related is not None:
+        trail.append(f"related_youth_ids: {','.join(str(y) for y in related)}")
+    audit.record(session, "update_household", ENTITY, household_id, changes="; ".join(trail))
     return await get_household(session, actor, household_id, reading)
+
+
+CONFIDENTIAL = frozenset({"street_address", "lat", "lon"})
+
+
+def _was_now(field: str, old: object, new: object) -> str:
+    """A change as the audit keeps it: old and new values, but not the address or position."""
+    return "changed" if field in CONFIDENTIAL else f"{old} -> {new}"
 
 
 async def _refuse_below_taken(session: AsyncSession, household: Household, places_taken: PlacesTaken) -> None:

@@ -201,7 +201,7 @@ async def test_every_availability_change_is_audited_with_old_and_new_values(
             )
         )
     assert entry is not None and entry.actor_id == caregiver.id
-    assert entry.detail == {"old": "open", "new": f"paused until {until}"}
+    assert entry.detail == {"old": "open", "new": f"paused until {until}"}  # no note before or after
 
 
 @pytest.mark.parametrize(
@@ -253,8 +253,19 @@ async def test_staff_change_any_household_but_not_below_its_children(
     url = f"{API}/households/{household}"
     unversioned = await client.patch(url, json={"capacity": 3}, headers=staff.headers)
     assert unversioned.status_code == 428
-    changed = await client.patch(url, json={"capacity": 3}, headers={**staff.headers, "If-Match": '"1"'})
+    changed = await client.patch(
+        url,
+        json={"capacity": 3, "street_address": "1 New Road"},
+        headers={**staff.headers, "If-Match": '"1"'},
+    )
     assert changed.status_code == 200 and changed.json()["capacity"] == 3
+    async with resources.sessionmaker() as session:
+        entry = await session.scalar(
+            select(AuditEntry).where(
+                AuditEntry.action == "update_household", AuditEntry.entity_id == str(household)
+            )
+        )
+    assert entry is not None and entry.detail == {"changes": "capacity: 2 -> 3; street_address: changed"}
 
 
 async def test_a_login_belongs_to_one_caregiver_of_the_caregiver_role(

@@ -17,8 +17,13 @@ READERS = ("placement_staff", "admin", "caseworker", "caregiver")
 WRITERS = ("placement_staff", "admin")
 # Who searches for homes that can take a child now.
 SEARCHERS = ("placement_staff", "admin", "caseworker")
-# Who may change a household's availability: its own caregivers, and staff for any.
-AVAILABILITY_WRITERS = ("placement_staff", "admin", "caregiver")
+# Who may change a household's availability and profile: its own caregivers, and staff for any.
+SELF_SERVICE = ("placement_staff", "admin", "caregiver")
+# What a household's caregivers may change of its profile themselves; licence, capacity, kind,
+# location, name and related youth are the program's to record.
+CAREGIVER_FIELDS = frozenset(
+    {"min_age", "max_age", "genders", "languages", "services", "takes_sibling_groups"}
+)
 
 
 def own_households(actor: Actor) -> ColumnElement[bool] | None:

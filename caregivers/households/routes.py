@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caregivers.households import availability, available, service
-from caregivers.households.access import AVAILABILITY_WRITERS, READERS, SEARCHERS, WRITERS
+from caregivers.households.access import READERS, SEARCHERS, SELF_SERVICE, WRITERS
 from caregivers.households.available import HouseholdFilter
 from caregivers.households.models import Household
 from caregivers.households.occupancy import PlacesTaken
@@ -140,7 +140,7 @@ async def get_household(
     return with_etag(await service.get_household(session, actor, id, reading))
 
 
-@patch("/households/{id:uuid}", opt=allow(*WRITERS, entity=ENTITY), responses=VERSIONED)
+@patch("/households/{id:uuid}", opt=allow(*SELF_SERVICE, entity=ENTITY), responses=VERSIONED)
 async def update_household(
     id: uuid.UUID,
     data: HouseholdUpdate,
@@ -152,9 +152,7 @@ async def update_household(
     return with_etag(await service.update_household(session, actor, id, data, if_match, reading))
 
 
-@put(
-    "/households/{id:uuid}/availability", opt=allow(*AVAILABILITY_WRITERS, entity=ENTITY), responses=VERSIONED
-)
+@put("/households/{id:uuid}/availability", opt=allow(*SELF_SERVICE, entity=ENTITY), responses=VERSIONED)
 async def set_availability(
     id: uuid.UUID,
     data: AvailabilityChange,
@@ -169,7 +167,7 @@ async def set_availability(
 
 @post(
     "/households/{id:uuid}/availability/confirm",
-    opt=allow(*AVAILABILITY_WRITERS, entity=ENTITY),
+    opt=allow(*SELF_SERVICE, entity=ENTITY),
     responses=VERSIONED,
     status_code=200,
 )

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caregivers.households.access import (
+    CAREGIVER_FIELDS,
     household_to_change,
     may_see_household_location,
     not_found,
@@ -42,7 +43,7 @@ from caregivers.training.schemas import LevelReadiness
 from placement.core import audit
 from placement.core.audit import Actor
 from placement.core.concurrency import check_if_match
-from placement.core.errors import Conflict, NotFound, Unprocessable
+from placement.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from placement.core.schemas import Page, changed_fields, check_codes
 from placement.core.security.models import User
 from placement.core.security.policy import may_see_locations
@@ -296,10 +297,15 @@ async def update_household(
     version_read: str | None,
     reading: Reading,
 ) -> HouseholdOut:
-    """Change a household's profile or licence; refused (409) below the children it has now."""
+    """Change a household's profile (its caregivers: ages, genders, languages, services, sibling
+    groups) or, for staff, anything; refused (409) below the children it has now."""
     household = await household_to_change(session, actor, household_id)
     check_if_match(version_read, household.version, "household")
     changes = changed_fields(data)
+    if actor.role == "caregiver" and (theirs_not := sorted(changes.keys() - CAREGIVER_FIELDS)):
+        raise Forbidden(
+            f"Placement staff record a household's {', '.join(theirs_not)}; ask them to change it."
+        )
     related = changes.pop("related_youth_ids", None)
     if "municipality_id" in changes:
         await place_of(session, changes["municipality_id"])

@@ -360,3 +360,21 @@ async def test_a_page_of_households_with_readiness_is_two_statements_however_lon
         assert len(page.json()["items"]) == limit
         counts.append(sum("households" in s or "caregivers" in s for s in statements))
     assert counts == [2, 2]
+
+
+async def test_caregivers_change_their_homes_profile_but_not_its_licence_or_capacity(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    caregiver = await sign_in("caregiver")
+    household = await own_household(resources, caregiver)
+    url = f"{API}/households/{household}"
+    changed = await client.patch(
+        url, json={"languages": ["en", "pt"], "max_age": 16}, headers={**caregiver.headers, "If-Match": '"1"'}
+    )
+    assert changed.status_code == 200 and changed.json()["languages"] == ["en", "pt"]
+    refused = await client.patch(
+        url, json={"capacity": 4, "languages": ["en"]}, headers={**caregiver.headers, "If-Match": '"2"'}
+    )
+    assert refused.status_code == 403 and "capacity" in refused.json()["detail"]
+    assert (await client.get(url, headers=caregiver.headers)).json()["capacity"] == 2
+    assert await denials(resources, caregiver.id) == [("update_household", 403)]

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import uuid
+import re
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from placement.core.resources import Resources
+from placement.reference.models import Municipality
 from tests.caregivers.factories import make_caregiver, make_household
 from tests.caregivers.training_factories import BASICS, SPECIALIZED, complete
 from tests.conftest import FakeClock, municipality_id
+from tests.core.test_route_guards import http_routes
 from tests.factories import API, make_youth
 
 ADDRESS = "41 Unlisted Orchard Lane, Springfield, MA 01103"
@@ -93,30 +96,28 @@ async def test_filters_and_nearest_first_mirror_free_beds(
     assert refused.status_code == 422
 
 
-async def every_readable_response(client: httpx.AsyncClient, user: Any, household: uuid.UUID) -> list[str]:
-    """Bodies of every read a role might use to learn about the household."""
-    urls = [
-        f"{API}/households",
-        f"{API}/households/{household}",
-        f"{API}/households/available",
-        f"{API}/households/available?near=42.1,-72.6",
-        f"{API}/households/available?near=42.1,-72.6&within_km=25",
-        f"{API}/households/{household}/readiness",
-        f"{API}/placements",
-        f"{API}/youth",
-        f"{API}/me",
-    ]
-    return [(await client.get(url, headers=user.headers)).text for url in urls]
+def readable_urls(app: Litestar, ids: dict[str, str]) -> list[str]:
+    """Every guarded GET route, each id in its path the record of that kind the test made (another
+    record's id where it made none), and the searches once more with a point and a radius."""
+    urls = []
+    for method, path, handler in http_routes(app):
+        if method != "GET" or handler.opt.get("public"):
+            continue
+        kind = path.removeprefix("/api/v1/").split("/")[0]
+        urls.append(re.sub(r"\{id:uuid\}", ids.get(kind, ids["households"]), path))
+    near = "near=42.1,-72.6&within_km=25"
+    return [*urls, f"{API}/households/available?{near}", f"{API}/beds/available?{near}"]
 
 
 @pytest.mark.parametrize("role", ["caseworker", "program_lead", "caregiver"])
 async def test_no_household_address_or_position_reaches_a_role_that_may_not_see_it(
-    role: str, client: httpx.AsyncClient, sign_in: Any, resources: Resources
+    role: str, app: Litestar, client: httpx.AsyncClient, sign_in: Any, resources: Resources
 ) -> None:
     staff, user = await sign_in("placement_staff"), await sign_in(role)
     household = await make_household(
         resources.sessionmaker, municipality_id=SPRINGFIELD, street_address=ADDRESS, lat=LAT, lon=LON
     )
+    person = await make_caregiver(resources.sessionmaker, household)
     if role == "caregiver":  # a caregiver of another household
         await make_caregiver(resources.sessionmaker, await make_household(resources.sessionmaker), user)
     caseworker = user if role == "caseworker" else await sign_in("caseworker")
@@ -127,9 +128,34 @@ async def test_no_household_address_or_position_reaches_a_role_that_may_not_see_
         headers=staff.headers,
     )
     assert held.status_code == 201
-    for body in await every_readable_response(client, user, household):
-        assert "Unlisted Orchard" not in body
-        assert str(LAT) not in body and str(LON) not in body
+    ids = {
+        "households": str(household),
+        "caregivers": str(person),
+        "youth": youth["id"],
+        "placements": held.json()["id"],
+    }
+    urls = readable_urls(app, ids)
+    staff_bodies = [(await client.get(url, headers=staff.headers)).text for url in urls]
+    assert len(urls) > 20 and any("Unlisted Orchard" in body for body in staff_bodies)  # the sweep can fail
+    for url in urls:
+        body = (await client.get(url, headers=user.headers)).text
+        assert "Unlisted Orchard" not in body, url
+        assert str(LAT) not in body and str(LON) not in body, url
+
+
+async def test_a_banded_distance_is_measured_from_the_municipality_not_the_home(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    async with resources.sessionmaker() as session:
+        centroid = await session.get_one(Municipality, SPRINGFIELD)
+    # A home 6-7 km north of Springfield's centroid, searched for from its own doorstep.
+    home = (centroid.lat + 0.06, centroid.lon)
+    await make_household(resources.sessionmaker, municipality_id=SPRINGFIELD, lat=home[0], lon=home[1])
+    at_the_door = f"?near={home[0]},{home[1]}"
+    assert (await available(client, staff, at_the_door))["items"][0]["distance_km"] == 0.0
+    banded = (await available(client, caseworker, at_the_door))["items"][0]
+    assert banded["distance_band"] == "5-10 km" and "distance_km" not in banded
 
 
 async def test_ready_for_a_level_keeps_only_homes_whose_primary_caregivers_are_trained_for_it(

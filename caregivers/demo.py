@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caregivers.households.models import Caregiver, Household, HouseholdYouth
+from caregivers.households.models import KIN_KINDS, KINDS, Caregiver, Household, HouseholdYouth
 from caregivers.training.catalog import CATALOG_START, default_rules
 from caregivers.training.models import Completion, TrainingModule
 from caregivers.training.service import add_months
@@ -34,8 +34,7 @@ _GIVEN_NAMES = (
     "Keisha", "Luis", "Maria", "Nadia", "Omar", "Paula", "Rosa", "Sean", "Thu", "Yves",
 )  # fmt: skip
 _STREETS = ("Oak", "Chestnut", "Walnut", "Prospect", "Summer", "Winter", "Pine", "Lincoln", "Franklin")
-KINDS = ("foster", "kin", "intensive_foster", "biological")
-KIND_WEIGHTS = (55, 20, 12, 13)
+KIND_WEIGHTS = (55, 20, 12, 13)  # in the order of KINDS
 
 
 @dataclass(slots=True)
@@ -91,19 +90,18 @@ def _capacity(rng: random.Random, kind: str) -> tuple[int, str | None]:
 def plan_households(
     rng: random.Random, count: int, now: datetime, youth_ids: list[uuid.UUID]
 ) -> list[HouseholdPlan]:
-    """`count` households over the regions (round robin); kin and biological homes take one of
-    `youth_ids` each (without youth to relate, every home is a foster or intensive-foster one)."""
+    """`count` households over the regions (round robin); kin and biological homes are related to
+    one of `youth_ids` each (without youth to relate, every home is a foster or intensive-foster one)."""
     places = massachusetts_places()
     by_region: dict[str, list[Place]] = {}
     for place in places:
         by_region.setdefault(place.region, []).append(place)
-    regions, today, related = sorted(by_region), now.date(), list(youth_ids)
-    rng.shuffle(related)
+    regions, today, related = sorted(by_region), now.date(), sorted(youth_ids)
     plans = []
     for n in range(count):
         place = rng.choice(by_region[regions[n % len(regions)]])
         kind = rng.choices(KINDS, weights=KIND_WEIGHTS)[0]
-        if kind in ("kin", "biological") and not related:
+        if kind in KIN_KINDS and not related:
             kind = rng.choice(("foster", "intensive_foster"))
         family = rng.choice(_FAMILY_NAMES)
         status, expires = _licence(rng, today)
@@ -155,8 +153,8 @@ def plan_households(
                 )
             )
         plan = HouseholdPlan(household, people)
-        if kind in ("kin", "biological"):
-            plan.related_youth.append(related.pop())
+        if kind in KIN_KINDS:
+            plan.related_youth.append(rng.choice(related))  # a youth may have kin in several homes
         plans.append(plan)
     return plans
 

@@ -17,15 +17,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caregivers.demo import HouseholdPlan, household_rows, plan_completions, plan_households, seeded_modules
+from caregivers.households.models import KIN_KINDS
 from placement.core import audit
-from placement.core.errors import Unprocessable
+from placement.core.errors import Conflict, Unprocessable
 from placement.core.resources import Resources
 from placement.core.security.models import User
 from placement.core.security.passwords import hash_password
 from placement.core.uow import unit_of_work
 from placement.core.vocabulary import LANGUAGES, SERVICES
 from placement.placements.models import Placement
-from placement.placements.service import check_eligible
+from placement.placements.service import check_eligible, refuse_unless_taking_children
 from placement.reference.geography import Place, massachusetts_places
 from placement.reference.loader import stable_id
 from placement.safehouses.models import Bed, SafeHouse
@@ -194,6 +195,45 @@ async def _place_some(
             break
 
 
+def place_in_homes(
+    rng: random.Random, youth: list[Youth], homes: list[HouseholdPlan], staff: uuid.UUID, now: datetime
+) -> list[Placement]:
+    """Hold or place youth who have no placement yet in homes that may take them today (some
+    homes fill up), as staff would: licensed and open, room left, kin only for their relatives."""
+    placed = {p.household.id: 0 for p in homes}
+    order = list(homes)
+    rng.shuffle(order)
+    placements = []
+    for n, person in enumerate(youth):
+        if person.exited_at is not None or n % 3 != 1:
+            continue
+        for plan in order:
+            home = plan.household
+            if placed[home.id] >= home.capacity or (
+                home.kind in KIN_KINDS and person.id not in plan.related_youth
+            ):
+                continue
+            try:
+                refuse_unless_taking_children(home, now.date())
+                check_eligible(person, home, now)
+            except (Conflict, Unprocessable):
+                continue
+            placed[home.id] += 1
+            active = n % 2 == 1
+            placements.append(
+                Placement(
+                    youth_id=person.id,
+                    household_id=home.id,
+                    status="active" if active else "held",
+                    held_until=now + timedelta(hours=rng.randint(4, 36)),
+                    created_by=staff,
+                    confirmed_at=now - timedelta(days=rng.randint(1, 60)) if active else None,
+                )
+            )
+            break
+    return placements
+
+
 async def load_demo(resources: Resources) -> None:
     """Load the demo state once (skipped if the demo users exist), then print the sign-ins."""
     async with unit_of_work(resources.sessionmaker) as session:
@@ -227,7 +267,7 @@ async def _load(session: AsyncSession, now: datetime) -> None:
     session.add_all(youth)
     await session.flush()
     await _place_some(session, rng, youth, plans, users["staff"].id, now)
-    homes = plan_households(rng, DEMO_HOUSEHOLDS, now, [y.id for y in youth if y.exited_at is None][::4])
+    homes = plan_households(rng, DEMO_HOUSEHOLDS, now, [y.id for y in youth if y.exited_at is None])
     _give_login(homes, users["caregiver"].id)
     households, caregivers, related = household_rows(homes)
     session.add_all(households)
@@ -236,6 +276,7 @@ async def _load(session: AsyncSession, now: datetime) -> None:
     await session.flush()
     modules = await seeded_modules(session)
     session.add_all(plan_completions(rng, homes, modules, now.date(), users["staff"].id))
+    session.add_all(place_in_homes(rng, youth, homes, users["staff"].id, now))
     audit.record(
         session,
         "load_demo_data",

@@ -13,6 +13,7 @@ from caregivers.training.models import Completion
 from caregivers.training.readiness import readiness
 from placement.core.resources import Resources
 from placement.demo import DEMO_HOUSEHOLDS, demo_password, load_demo
+from placement.placements.models import Placement
 from placement.reference.models import Municipality, Region
 from tests.factories import API
 
@@ -40,6 +41,23 @@ async def test_the_demo_loads_households_of_every_kind_and_state_across_the_regi
     assert any(h.licence_expires_on and h.licence_expires_on < today for h in homes)
     assert any(h.capacity > 4 and h.capacity_waiver_reason for h in homes)
     assert linked == 1
+    assert kinds["kin"] + kinds["biological"] > DEMO_HOUSEHOLDS // 5
+
+
+async def test_the_demo_places_some_youth_in_homes_and_fills_a_few(resources: Resources) -> None:
+    await load_demo(resources)
+    async with resources.sessionmaker() as session:
+        in_homes = (
+            await session.execute(
+                select(Placement.household_id, func.count())
+                .where(Placement.household_id.is_not(None), Placement.status.in_(("held", "active")))
+                .group_by(Placement.household_id)
+            )
+        ).all()
+        capacity = dict((await session.execute(select(Household.id, Household.capacity))).all())
+    assert sum(count for _, count in in_homes) >= 10
+    assert all(count <= capacity[home] for home, count in in_homes)
+    assert any(count == capacity[home] for home, count in in_homes)
 
 
 async def test_the_demo_caregiver_signs_in_and_sees_only_their_own_home(

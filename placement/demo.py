@@ -120,7 +120,7 @@ def plan_safe_houses(rng: random.Random, count: int, beds: tuple[int, int]) -> l
     return plans
 
 
-def _youth(rng: random.Random, n: int, caseworkers: list[uuid.UUID], today: date) -> Youth:
+def plan_youth(rng: random.Random, n: int, caseworkers: list[uuid.UUID], today: date) -> Youth:
     place = rng.choice(massachusetts_places())
     born = today - timedelta(days=rng.randint(11 * 365 + 3, 19 * 365))
     zones = []
@@ -263,7 +263,7 @@ async def _load(session: AsyncSession, now: datetime) -> None:
     await session.flush()
     session.add_all(bed for plan in plans for bed in plan.beds)
     caseworkers = [u.id for u in users.values() if u.role == "caseworker"]
-    youth = [_youth(rng, n, caseworkers, now.date()) for n in range(1, 61)]
+    youth = [plan_youth(rng, n, caseworkers, now.date()) for n in range(1, 61)]
     session.add_all(youth)
     await session.flush()
     await _place_some(session, rng, youth, plans, users["staff"].id, now)

@@ -54,7 +54,9 @@ async def test_the_demo_places_some_youth_in_homes_and_fills_a_few(resources: Re
                 .group_by(Placement.household_id)
             )
         ).all()
-        capacity = dict((await session.execute(select(Household.id, Household.capacity))).all())
+        capacity: dict[Any, int] = dict(
+            (await session.execute(select(Household.id, Household.capacity))).all()
+        )
     assert sum(count for _, count in in_homes) >= 10
     assert all(count <= capacity[home] for home, count in in_homes)
     assert any(count == capacity[home] for home, count in in_homes)

@@ -15,7 +15,7 @@ from sqlalchemy import Date, DateTime, Integer, Select, String, and_, func, or_,
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caregivers.households.models import PLACEABLE_LICENCES, Household
-from caregivers.households.occupancy import PlacesTaken
+from caregivers.households.occupancy import PlacesTaken, taken_in
 from caregivers.households.schemas import AvailableHousehold
 from caregivers.households.service import Reading, is_stale
 from caregivers.training.readiness import ready_for_level
@@ -66,7 +66,8 @@ def _statement(
     place_shape, (by_kind, include_stale, by_readiness) = shape[:-3], shape[-3:]
     position = position_of(Household, exact)
     distance = distance_column(place_shape, position)
-    free = (Household.capacity - places_taken()).label("free_places")
+    places = places_taken()
+    free = (Household.capacity - taken_in(places)).label("free_places")
     today = param("today", Date)
     query = (
         select(
@@ -79,6 +80,7 @@ def _statement(
         .join(Municipality, Municipality.id == Household.municipality_id)
         .join(County, County.id == Municipality.county_id)
         .join(Region, Region.id == Municipality.region_id)
+        .outerjoin(places, places.c.household_id == Household.id)
         .where(
             Household.licence_status.in_(PLACEABLE_LICENCES),
             Household.licence_expires_on >= today,

@@ -28,7 +28,7 @@ from caregivers.households.models import (
     Household,
     HouseholdYouth,
 )
-from caregivers.households.occupancy import PlacesTaken
+from caregivers.households.occupancy import PlacesTaken, taken_in
 from caregivers.households.schemas import (
     Availability,
     CaregiverCreate,
@@ -114,19 +114,21 @@ def _related_youth() -> ColumnElement[list[uuid.UUID]]:
 def households_query(places_taken: PlacesTaken) -> Select[*tuple[Any, ...]]:
     """Households with their place's names, places taken, caregivers and related youth: one
     statement for a whole page."""
+    places = places_taken()
     return (
         select(
             *Household.__table__.c,
             Municipality.name.label("municipality"),
             County.name.label("county"),
             Region.name.label("region"),
-            places_taken().label("taken"),
+            taken_in(places).label("taken"),
             _caregivers_json().label("caregivers"),
             _related_youth().label("related_youth_ids"),
         )
         .join(Municipality, Municipality.id == Household.municipality_id)
         .join(County, County.id == Municipality.county_id)
         .join(Region, Region.id == Municipality.region_id)
+        .outerjoin(places, places.c.household_id == Household.id)
     )
 
 
@@ -335,7 +337,8 @@ def _was_now(field: str, old: object, new: object) -> str:
 
 
 async def _refuse_below_taken(session: AsyncSession, household: Household, places_taken: PlacesTaken) -> None:
-    taken = await session.scalar(select(places_taken()).where(Household.id == household.id)) or 0
+    places = places_taken()
+    taken = await session.scalar(select(places.c.taken).where(places.c.household_id == household.id)) or 0
     if household.capacity < taken:
         raise Conflict(
             f"capacity: {taken} children are placed or held in this household; "

@@ -1,18 +1,17 @@
-"""Places a household's live placements take now (injected into the households' routes)."""
+"""Places households' live placements take now (injected into the households' routes)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import Subquery, func, select
 
-from caregivers.households.models import Household
 from placement.placements.models import Placement, in_effect
 
 
-def places_taken() -> ColumnElement[int]:
-    """Held-or-active placements in effect in the household, correlated on `Household.id`."""
+def places_taken() -> Subquery:
+    """Held-or-active placements in effect, counted per household."""
     return (
-        select(func.count())
-        .where(Placement.household_id == Household.id, in_effect())
-        .correlate(Household)
-        .scalar_subquery()
+        select(Placement.household_id, func.count().label("taken"))
+        .where(Placement.household_id.is_not(None), in_effect())
+        .group_by(Placement.household_id)
+        .subquery("taken")
     )

@@ -21,7 +21,7 @@ from caregivers.training.catalog import CATALOG_START, default_rules
 from caregivers.training.models import Completion, TrainingModule
 from caregivers.training.service import add_months
 from placement.core.vocabulary import LANGUAGES, SERVICES
-from placement.reference.geography import Place, massachusetts_places
+from placement.reference.geography import places_by_region
 from placement.reference.loader import stable_id
 
 _FAMILY_NAMES = (
@@ -92,10 +92,7 @@ def plan_households(
 ) -> list[HouseholdPlan]:
     """`count` households over the regions (round robin); kin and biological homes are related to
     one of `youth_ids` each (without youth to relate, every home is a foster or intensive-foster one)."""
-    places = massachusetts_places()
-    by_region: dict[str, list[Place]] = {}
-    for place in places:
-        by_region.setdefault(place.region, []).append(place)
+    by_region = places_by_region()
     regions, today, related = sorted(by_region), now.date(), sorted(youth_ids)
     plans = []
     for n in range(count):

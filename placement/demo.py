@@ -27,7 +27,7 @@ from placement.core.uow import unit_of_work
 from placement.core.vocabulary import LANGUAGES, SERVICES
 from placement.placements.models import Placement
 from placement.placements.service import check_eligible, refuse_unless_taking_children
-from placement.reference.geography import Place, massachusetts_places
+from placement.reference.geography import massachusetts_places, places_by_region
 from placement.reference.loader import stable_id
 from placement.safehouses.models import Bed, SafeHouse
 from placement.youth.models import Youth
@@ -84,10 +84,7 @@ class HousePlan:
 
 def plan_safe_houses(rng: random.Random, count: int, beds: tuple[int, int]) -> list[HousePlan]:
     """`count` safe houses spread over the regions (round robin), each with a bed count in `beds`."""
-    places = massachusetts_places()
-    by_region: dict[str, list[Place]] = {}
-    for place in places:
-        by_region.setdefault(place.region, []).append(place)
+    by_region = places_by_region()
     regions = sorted(by_region)
     plans = []
     for n in range(count):
@@ -268,7 +265,7 @@ async def _load(session: AsyncSession, now: datetime) -> None:
     await session.flush()
     await _place_some(session, rng, youth, plans, users["staff"].id, now)
     homes = plan_households(rng, DEMO_HOUSEHOLDS, now, [y.id for y in youth if y.exited_at is None])
-    _give_login(homes, users["caregiver"].id)
+    _give_login(homes, users["caregiver"].id, now.date())
     households, caregivers, related = household_rows(homes)
     session.add_all(households)
     await session.flush()
@@ -288,7 +285,7 @@ async def _load(session: AsyncSession, now: datetime) -> None:
     )
 
 
-def _give_login(homes: list[HouseholdPlan], user_id: uuid.UUID) -> None:
+def _give_login(homes: list[HouseholdPlan], user_id: uuid.UUID, today: date) -> None:
     """The demo caregiver signs in as the primary caregiver of the first open, licensed foster home."""
     home = next(
         p
@@ -296,6 +293,8 @@ def _give_login(homes: list[HouseholdPlan], user_id: uuid.UUID) -> None:
         if p.household.kind == "foster"
         and p.household.availability == "open"
         and p.household.licence_status == "licensed"
+        and p.household.licence_expires_on is not None
+        and p.household.licence_expires_on > today + timedelta(days=90)
     )
     home.household.name = "The Morgan household"
     home.caregivers[0].name, home.caregivers[0].user_id = "Morgan Family", user_id

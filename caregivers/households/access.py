@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from caregivers.households.models import Caregiver, Household
 from placement.core.audit import Actor
@@ -14,7 +15,8 @@ from placement.core.errors import NotFound
 from placement.core.security.policy import may_see_locations
 
 READERS = ("placement_staff", "admin", "caseworker", "caregiver")
-WRITERS = ("placement_staff", "admin")
+# Who records households, caregivers and training for anyone.
+STAFF = ("placement_staff", "admin")
 # Who searches for homes that can take a child now.
 SEARCHERS = ("placement_staff", "admin", "caseworker")
 # Who may change a household's availability and profile: its own caregivers, and staff for any.
@@ -26,11 +28,18 @@ CAREGIVER_FIELDS = frozenset(
 )
 
 
-def own_households(actor: Actor) -> ColumnElement[bool] | None:
-    """The households this actor may see: a caregiver's own, everyone else's all (None)."""
+def own_household_ids(actor: Actor) -> Select[uuid.UUID] | None:
+    """The ids of the households a caregiver belongs to; None (all) for every other role."""
     if actor.role != "caregiver":
         return None
-    return Household.id.in_(select(Caregiver.household_id).where(Caregiver.user_id == actor.user_id))
+    me = aliased(Caregiver)
+    return select(me.household_id).where(me.user_id == actor.user_id)
+
+
+def own_households(actor: Actor) -> ColumnElement[bool] | None:
+    """The households this actor may see: a caregiver's own, everyone else's all (None)."""
+    ids = own_household_ids(actor)
+    return None if ids is None else Household.id.in_(ids)
 
 
 def may_see_household_location(actor: Actor) -> bool:

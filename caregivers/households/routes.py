@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caregivers.households import availability, available, service
-from caregivers.households.access import READERS, SEARCHERS, SELF_SERVICE, WRITERS
+from caregivers.households.access import READERS, SEARCHERS, SELF_SERVICE, STAFF
 from caregivers.households.available import HouseholdFilter
 from caregivers.households.models import Household
 from caregivers.households.occupancy import PlacesTaken
@@ -117,7 +117,7 @@ async def list_available_households(
     )
 
 
-@post("/households", opt=allow(*WRITERS, entity=ENTITY))
+@post("/households", opt=allow(*STAFF, entity=ENTITY))
 async def create_household(
     data: HouseholdCreate,
     session: AsyncSession,
@@ -178,7 +178,7 @@ async def confirm_availability(
     return with_etag(await availability.confirm_availability(session, actor, id, if_match, reading))
 
 
-@post("/households/{id:uuid}/caregivers", opt=allow(*WRITERS, entity=ENTITY))
+@post("/households/{id:uuid}/caregivers", opt=allow(*STAFF, entity=ENTITY))
 async def add_caregiver(
     id: uuid.UUID, data: CaregiverCreate, session: AsyncSession, actor: Actor, idempotent: IdempotentCreate
 ) -> CaregiverOut:

@@ -40,8 +40,5 @@ class Notification(UUIDKey, Base):
 
     __table_args__ = (
         UniqueConstraint("caregiver_id", "reason", "subject_id", "due_on"),
-        CheckConstraint(
-            "reason IN ('completion_expiring', 'licence_expiring', 'availability_stale')",
-            name="reason_known",
-        ),
+        CheckConstraint(f"reason IN {REASONS!r}", name="reason_known"),
     )

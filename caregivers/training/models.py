@@ -44,7 +44,7 @@ class TrainingSeries(UUIDKey, Timestamps, Base):
     description: Mapped[str] = mapped_column(Text, default="", server_default="")
     audience: Mapped[str] = mapped_column(String(12))
 
-    __table_args__ = (CheckConstraint("audience IN ('caregiver', 'caseworker')", name="audience_known"),)
+    __table_args__ = (CheckConstraint(f"audience IN {AUDIENCES!r}", name="audience_known"),)
 
 
 class TrainingModule(UUIDKey, Timestamps, Base):
@@ -88,7 +88,7 @@ class Completion(UUIDKey, Timestamps, Base):
 
     __table_args__ = (
         UniqueConstraint("caregiver_id", "module_id", "completed_on"),
-        CheckConstraint("source IN ('self_reported', 'staff_entered')", name="source_known"),
+        CheckConstraint(f"source IN {SOURCES!r}", name="source_known"),
         CheckConstraint("expires_on IS NULL OR expires_on > completed_on", name="expires_after_completion"),
         CheckConstraint("(verified_at IS NULL) = (verified_by IS NULL)", name="verified_by_someone"),
     )

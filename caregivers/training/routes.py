@@ -9,6 +9,7 @@ from litestar import Router, get, post, put
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from caregivers.households.access import STAFF
 from caregivers.training import service
 from caregivers.training.schemas import (
     Audience,
@@ -28,7 +29,6 @@ from placement.core.security.guards import allow
 CATALOG_READERS = ("placement_staff", "admin", "caseworker", "caregiver", "program_lead")
 COMPLETION_READERS = ("placement_staff", "admin", "caseworker", "caregiver")
 COMPLETION_WRITERS = ("placement_staff", "admin", "caregiver")
-STAFF = ("placement_staff", "admin")
 READINESS_READERS = ("placement_staff", "admin", "caseworker", "caregiver")
 
 

@@ -9,9 +9,8 @@ from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
-from caregivers.households.access import visible_household
+from caregivers.households.access import STAFF, own_household_ids, visible_household
 from caregivers.households.models import Caregiver
 from caregivers.training.models import Completion, ReadinessRule, TrainingModule, TrainingSeries
 from caregivers.training.readiness import readiness
@@ -28,9 +27,6 @@ from placement.core.audit import Actor
 from placement.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from placement.core.schemas import Page
 from placement.core.vocabulary import CARE_LEVELS
-
-# Who may enter completions for anyone, and verify them.
-STAFF = ("placement_staff", "admin")
 
 
 def add_months(day: date, months: int) -> date:
@@ -123,10 +119,8 @@ async def create_module(session: AsyncSession, data: ModuleCreate) -> ModuleOut:
 
 def _same_household(actor: Actor) -> ColumnElement[bool] | None:
     """The caregivers this actor may see: a caregiver those of their own household, others all."""
-    if actor.role != "caregiver":
-        return None
-    me = aliased(Caregiver)
-    return Caregiver.household_id.in_(select(me.household_id).where(me.user_id == actor.user_id))
+    ids = own_household_ids(actor)
+    return None if ids is None else Caregiver.household_id.in_(ids)
 
 
 def _no_caregiver(caregiver_id: uuid.UUID) -> NotFound:

@@ -61,10 +61,10 @@ class Placement(UUIDKey, Timestamps, Base):
 
 
 def in_effect() -> ColumnElement[bool]:
-    """A placement that takes its bed now: active, or held and not past its deadline.
+    """A placement that takes its bed or place now: active, or held and not past its deadline.
 
-    A hold past its deadline stays `held` until the worker expires it (or a new hold on the bed
-    does), but it no longer keeps the bed from anyone.
+    A hold past its deadline stays `held` until the worker expires it (or a new hold on the bed,
+    home or youth does), but it no longer keeps the bed or place from anyone.
     """
     return or_(
         Placement.status == "active",

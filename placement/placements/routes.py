@@ -1,4 +1,4 @@
-"""HTTP routes for holds and placements in beds."""
+"""HTTP routes for holds and placements in beds and households."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Holding beds and places in homes, confirming, ending and cancelling placements, expiring holds.
 
 The partial unique indexes on live placements (one per bed, one per youth) are the guard against
-double booking; the checks here only turn a clash into a message that names the bed.
+double booking; the checks here only turn a clash into a message that names the bed. A home's
+capacity is guarded by the lock on its row, taken before its live placements are counted.
 """
 
 from __future__ import annotations
@@ -330,7 +331,7 @@ async def confirm_placement(
 async def end_placement(
     session: AsyncSession, actor: Actor, placement_id: uuid.UUID, data: PlacementEnd, now: datetime
 ) -> PlacementOut:
-    """The youth has left the bed: an active placement ends, with its reason."""
+    """The youth has left the bed or home: an active placement ends, with its reason."""
     return await _close(session, actor, placement_id, ("active", "ended"), data.reason, data.note, now)
 
 

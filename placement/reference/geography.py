@@ -63,3 +63,11 @@ def massachusetts_places() -> tuple[Place, ...]:
         lon = round(sum(p[1] for p in coords) / len(coords), 5)
         places.append(Place(name=name, county=county, region=region, lat=lat, lon=lon))
     return tuple(sorted(places, key=lambda p: (p.county, p.name)))
+
+
+def places_by_region() -> dict[str, list[Place]]:
+    """Massachusetts places grouped by region (for data spread over the regions)."""
+    by_region: dict[str, list[Place]] = {}
+    for place in massachusetts_places():
+        by_region.setdefault(place.region, []).append(place)
+    return by_region

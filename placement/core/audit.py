@@ -24,10 +24,12 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     Index,
+    Select,
     Sequence,
     SmallInteger,
     String,
     Table,
+    bindparam,
     func,
     insert,
     select,
@@ -37,7 +39,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
-from placement.core.compiled import compiled, param
+from placement.core.compiled import Statement, compiled, param
 from placement.core.db import Base, driver_connection
 
 AUDIT_LOCK_KEY = 0x61756469  # "audi": the sealer's advisory lock, held only while it seals
@@ -184,6 +186,42 @@ async def insert_unsealed(connection: asyncpg.Connection, entries: list[dict[str
     await _INSERT_UNSEALED.execute_many(
         connection, ({**entry, "detail": json.dumps(entry["detail"])} for entry in entries)
     )
+
+
+def read_and_recorded(query: Select[*tuple[Any, ...]]) -> Statement:
+    """`query`, and in the same statement an entry recording that it was read (written only when
+    it found a row), for `read_recorded`: the entry's recorded fields are its named parameters."""
+    found = query.cte("found")
+    entry = select(*(bindparam(name, type_=AUDIT_TABLE.c[name].type) for name in RECORDED))
+    insert_entry = insert(AUDIT_TABLE).from_select(list(RECORDED), entry.select_from(found).limit(1))
+    return compiled(select(found).add_cte(insert_entry.cte("recorded")))
+
+
+async def read_recorded(
+    session: AsyncSession,
+    statement: Statement,
+    action: str,
+    entity: str,
+    entity_id: object,
+    **values: Any,
+) -> asyncpg.Record | None:
+    """Run a `read_and_recorded` statement: one round trip reads the record and audits the read.
+
+    On a session that has begun no transaction it needs none (the statement commits itself, and
+    the sealer is told at once); inside one, the entry commits or rolls back with it."""
+    connection = await driver_connection(session, in_transaction=False)
+    fields = entry_fields(
+        session.info.get("actor", SYSTEM), session.info.get("request_id"), action, entity, entity_id,
+        "allowed", None, {},
+    )  # fmt: skip
+    recorded = {**fields, "detail": json.dumps(fields["detail"])}
+    row: asyncpg.Record | None = await statement.fetchrow(connection, **values, **recorded)
+    if row is not None:
+        if connection.is_in_transaction():
+            session.info["audit_recorded"] = True  # announced to the sealer after the commit
+        elif session.info.get("audit_committed") is not None:
+            session.info["audit_committed"]()
+    return row
 
 
 async def write_pending(session: AsyncSession) -> int:

@@ -23,7 +23,8 @@ async def unit_of_work(
         async with session.begin():
             yield session
             written = await audit.write_pending(session)
-        if written and session.info["audit_committed"] is not None:
+        recorded = written or session.info.pop("audit_recorded", False)
+        if recorded and session.info["audit_committed"] is not None:
             session.info["audit_committed"]()
         for announce in session.info.pop("after_commit", []):
             await announce()

@@ -144,15 +144,22 @@ async def youth_to_change(session: AsyncSession, actor: Actor, youth_id: uuid.UU
     return youth
 
 
+@functools.cache
+def one_youth_read(caseload_only: bool) -> Statement:
+    """`one_youth`, recording the read in the same statement (`audit.read_recorded`)."""
+    return audit.read_and_recorded(_one_record(caseload_only))
+
+
 async def get_youth(session: AsyncSession, actor: Actor, youth_id: uuid.UUID, today: date) -> YouthOut:
-    """One youth's record, as an audited read (run on the driver: it is the hottest audited read)."""
+    """One youth's record, as an audited read: the hottest one, so the record is read and the read
+    recorded in one statement on the driver (no transaction of its own)."""
     await session.flush()  # the driver does not autoflush: a change just made must show
-    statement = one_youth(_on_caseload(actor) is not None)
-    connection = await driver_connection(session)
-    row = await statement.fetchrow(connection, youth_id=youth_id, caseworker_id=actor.user_id)
+    statement = one_youth_read(_on_caseload(actor) is not None)
+    row = await audit.read_recorded(
+        session, statement, "read_youth", ENTITY, youth_id, youth_id=youth_id, caseworker_id=actor.user_id
+    )
     if row is None:
         raise NotFound(f"No youth with id {youth_id} on your caseload.")
-    audit.record(session, "read_youth", ENTITY, youth_id)
     return _youth_out(row, today)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 from typing import Any
 
@@ -182,3 +183,25 @@ async def test_replaying_an_idempotency_key_rechecks_who_may_see_the_youth(
     assert moved.status_code == 200
     after = await client.post(f"{API}/youth", json=body, headers=headers)
     assert after.status_code == 404 and "danger_zones" not in after.text
+
+
+async def test_a_youth_read_is_recorded_once_with_the_read_and_a_refused_one_only_as_refused(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    mine, other = await sign_in("caseworker"), await sign_in("caseworker")
+    youth = await make_youth(client, mine)
+    assert (await client.get(f"{API}/youth/{youth['id']}", headers=mine.headers)).status_code == 200
+    assert (await client.get(f"{API}/youth/{youth['id']}", headers=other.headers)).status_code == 404
+    async with resources.sessionmaker() as session:
+        entries = (
+            await session.execute(
+                select(AuditEntry.actor_id, AuditEntry.action, AuditEntry.outcome).where(
+                    AuditEntry.entity_id == youth["id"], AuditEntry.action.in_(("read_youth", "get_youth"))
+                )
+            )
+        ).all()
+    # The referral's own answer is a read too.
+    assert Counter(map(tuple, entries)) == {
+        (mine.id, "read_youth", "allowed"): 2,
+        (other.id, "get_youth", "denied"): 1,
+    }

@@ -155,6 +155,20 @@ def plan_youth(rng: random.Random, n: int, caseworkers: list[uuid.UUID], today: 
     )
 
 
+def _placement(
+    rng: random.Random, person: Youth, active: bool, staff: uuid.UUID, now: datetime, **target: uuid.UUID
+) -> Placement:
+    """A hold, or an active placement confirmed some days ago, in a bed or a home (`target`)."""
+    return Placement(
+        youth_id=person.id,
+        status="active" if active else "held",
+        held_until=now + timedelta(hours=rng.randint(4, 36)),
+        created_by=staff,
+        confirmed_at=now - timedelta(days=rng.randint(1, 60)) if active else None,
+        **target,
+    )
+
+
 async def _place_some(
     session: AsyncSession,
     rng: random.Random,
@@ -178,17 +192,7 @@ async def _place_some(
             except Unprocessable:
                 continue
             free.remove((house, bed))
-            active = n % 2 == 0
-            session.add(
-                Placement(
-                    youth_id=person.id,
-                    bed_id=bed.id,
-                    status="active" if active else "held",
-                    held_until=now + timedelta(hours=rng.randint(4, 36)),
-                    created_by=staff,
-                    confirmed_at=now - timedelta(days=rng.randint(1, 60)) if active else None,
-                )
-            )
+            session.add(_placement(rng, person, n % 2 == 0, staff, now, bed_id=bed.id))
             break
 
 
@@ -216,17 +220,7 @@ def place_in_homes(
             except (Conflict, Unprocessable):
                 continue
             placed[home.id] += 1
-            active = n % 2 == 1
-            placements.append(
-                Placement(
-                    youth_id=person.id,
-                    household_id=home.id,
-                    status="active" if active else "held",
-                    held_until=now + timedelta(hours=rng.randint(4, 36)),
-                    created_by=staff,
-                    confirmed_at=now - timedelta(days=rng.randint(1, 60)) if active else None,
-                )
-            )
+            placements.append(_placement(rng, person, n % 2 == 1, staff, now, household_id=home.id))
             break
     return placements
 

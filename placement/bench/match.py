@@ -30,20 +30,16 @@ import numpy as np
 from placement.matching.arrays import compile_targets
 from placement.matching.flow import assign
 from placement.matching.greedy import greedy_by_urgency
+from placement.matching.limits import DEFAULT_EFFORT, DEFAULT_SECONDS
 from placement.matching.problem import problem_of
 from placement.matching.rank import rank
 from placement.matching.schema import Instance, encode, read_instance
-from placement.matching.solve import (
-    DEFAULT_EFFORT,
-    DEFAULT_SECONDS,
-    batch_result,
-    solve_batch,
-    values,
-)
+from placement.matching.solve import batch_result, solve_batch, values
 from placement.matching.synthetic import generate
 from placement.reference.geography import massachusetts_places
 
 METHODS = ("engine", "greedy", "relaxed")
+DEFAULT_SIZES = "500x5000,2000x10000,2000x1000"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +53,21 @@ class Case:
     def name(self) -> str:
         variant = "scarce" if self.scarce else "normal"
         return f"{self.youth}x{self.targets}-{variant}-s{self.seed}"
+
+    def instance(self) -> Instance:
+        return generate(massachusetts_places(), self.youth, self.targets, scarce=self.scarce, seed=self.seed)
+
+
+def cases(sizes: str, variants: str, seeds: str) -> list[Case]:
+    """The bench's cases: each size, in each variant (``normal``, ``scarce`` or ``both``), with
+    each seed."""
+    kinds = [False, True] if variants == "both" else [variants == "scarce"]
+    return [
+        Case(y, t, scarce, int(seed))
+        for y, t in _parse_sizes(sizes)
+        for scarce in kinds
+        for seed in seeds.split(",")
+    ]
 
 
 class Measured(msgspec.Struct, frozen=True, kw_only=True):
@@ -146,7 +157,7 @@ def _row(case: str, m: Measured, best: int) -> str:
 @click.command("match")
 @click.option(
     "--sizes",
-    default="500x5000,2000x10000,2000x1000",
+    default=DEFAULT_SIZES,
     show_default=True,
     help="Comma-separated YOUTHxTARGETS.",
 )
@@ -195,13 +206,6 @@ def match_bench(
             f"rank 1 youth x {rank_targets} targets: median {median:.2f} ms, p95 {p95:.2f} ms "
             f"({rank_repeats} youth; compiling the targets once: {compiled:.0f} ms)"
         )
-    kinds = [False, True] if variants == "both" else [variants == "scarce"]
-    cases = [
-        Case(y, t, scarce, int(seed))
-        for y, t in _parse_sizes(sizes)
-        for scarce in kinds
-        for seed in seeds.split(",")
-    ]
     click.echo(
         f"{'case':<24} {'method':<8} {'seconds':>7} {'peak MiB':>8} {'placed':>6} "
         f"{'priority':>8} {'score':>8} {'gap %':>8} {'status':>8}"
@@ -209,16 +213,9 @@ def match_bench(
     with TemporaryDirectory() as scratch:
         folder = save or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        for case in cases:
-            instance: Instance = generate(
-                massachusetts_places(),
-                case.youth,
-                case.targets,
-                scarce=case.scarce,
-                seed=case.seed,
-            )
+        for case in cases(sizes, variants, seeds):
             path = folder / f"{case.name}.instance.json"
-            path.write_bytes(encode(instance))
+            path.write_bytes(encode(case.instance()))
             measured = [_in_fresh_process(m, path, effort, seconds) for m in METHODS]
             best = min(m.bound for m in measured if m.method in ("engine", "relaxed"))
             for m in measured:

@@ -9,10 +9,11 @@ import msgspec
 
 from placement.matching.arrays import compile_targets, compile_youth
 from placement.matching.explain import why_not
+from placement.matching.limits import DEFAULT_EFFORT, DEFAULT_SECONDS
 from placement.matching.problem import problem_of
 from placement.matching.rank import DEFAULT_PROPOSALS, rank
 from placement.matching.schema import Instance, Result, WhyNot, encode, read_instance
-from placement.matching.solve import DEFAULT_EFFORT, DEFAULT_SECONDS, solve_batch
+from placement.matching.solve import solve_batch
 
 MODES = ("auto", "rank", "batch")
 

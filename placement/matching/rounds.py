@@ -1,6 +1,10 @@
 """Sibling groups by Benders rounds: sites for the groups, the flow places everyone else around
 them, and its prices cut the site master (``siblings``), until the master finds no sites that
 could beat the best plan or the budget is spent; then settling (``settle``) if a gap is left.
+
+The rounds start from the better of the greedy plan and the youth without siblings placed alone,
+whatever the budget or the clock: no answer is worse than the greedy baseline, and the master's
+first sites must beat it.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import numpy as np
 
 from placement.matching.arrays import Bools, Int32s, Ints
 from placement.matching.flow import FlowSolution, relaxed_solution, tight_arcs
+from placement.matching.greedy import greedy_plan
 from placement.matching.groups import GroupOption, all_group_options, seat, site_room
 from placement.matching.limits import FLOW_ARCS_PER_EFFORT, Deadline
-from placement.matching.problem import Problem
+from placement.matching.problem import PairTable, Problem
 from placement.matching.settle import Lagrangian, Plan, lagrangian, settle
 from placement.matching.siblings import SiteMaster
 
@@ -35,7 +40,12 @@ def place_groups(
     """The best plan found for everyone, and a proven bound on any plan. ``flow`` is the youth
     without siblings placed alone."""
     options = all_group_options(problem)
-    rounds = _Rounds(problem, w, worth, individual, options, flow, Plan(flow.assigned, flow.value))
+    start = max(
+        Plan(flow.assigned, flow.value),
+        valued(greedy_plan(problem, options), problem.pairs, w),
+        key=lambda plan: plan.value,
+    )
+    rounds = _Rounds(problem, w, worth, individual, options, flow, start)
     for _ in range(GROUP_ROUNDS):
         if rounds.spent >= effort or deadline.reached():
             break
@@ -44,6 +54,12 @@ def place_groups(
             break
         rounds.around(sites)
     return settle(problem, w, individual, options, rounds.best, rounds.bound, rounds.cuts, effort, deadline)
+
+
+def valued(assigned: Int32s, pairs: PairTable, w: Ints) -> Plan:
+    """A plan (target per youth, or -1) with its value: the values of the pairs it uses."""
+    ys = np.flatnonzero(assigned >= 0).astype(np.int32)
+    return Plan(assigned, int(w[pairs.find(ys, assigned[ys])].sum()))
 
 
 class _Rounds:

@@ -87,7 +87,13 @@ def test_why_not_reports_unknown_ids() -> None:
     assert "no youth 'nobody'" in result.output
 
 
-def test_bench_runs_and_saves(tmp_path: Path) -> None:
+COLUMNS = (
+    *("case", "method", "seconds", "x_relaxed", "peak", "placed"),
+    *("priority", "score", "objective", "bound", "gap", "status"),
+)
+
+
+def test_bench_prints_every_method_beside_the_relaxed_flow_and_saves(tmp_path: Path) -> None:
     args = [
         "--sizes",
         "60x200",
@@ -102,7 +108,12 @@ def test_bench_runs_and_saves(tmp_path: Path) -> None:
     ]
     result = CliRunner().invoke(match_bench, args)
     assert result.exit_code == 0, result.output
-    assert "60x200-scarce-s1" in result.output
+    lines = [line.split() for line in result.output.splitlines() if line.startswith("60x200-scarce-s1")]
+    rows = {row["method"]: row for row in (dict(zip(COLUMNS, line, strict=True)) for line in lines)}
+    assert rows["relaxed"]["x_relaxed"] == "1.00"  # each time also as a multiple of the flow's
+    assert rows["engine"]["status"] == "optimal"
+    assert rows["engine"]["objective"] == rows["engine"]["bound"]
+    assert rows["greedy"]["bound"] == "-"
     saved = sorted(p.name for p in tmp_path.iterdir())
     assert saved == ["60x200-scarce-s1.instance.json", "60x200-scarce-s1.result.json"]
     msgspec.json.decode((tmp_path / saved[0]).read_bytes(), type=Instance)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -67,6 +69,36 @@ def test_solve_ranks_a_single_youth(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     ranking = msgspec.json.decode(result.output, type=Ranking)
     assert [p.site_id for p in ranking.proposals] == ["sh-boston", "sh-boston"]
+
+
+LOADED = """
+import sys
+from placement.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    sys.stderr.write("\\nloaded: " + " ".join(sorted(sys.modules)))
+"""
+SERVICE = ("litestar", "sqlalchemy", "alembic", "asyncpg", "arq", "placement.app", "placement.bench")
+
+
+def loaded_by(*args: str) -> set[str]:
+    """The modules a fresh run of ``placement ARGS`` imports."""
+    run = subprocess.run([sys.executable, "-c", LOADED, *args], capture_output=True, text=True, check=True)
+    return set(run.stderr.rsplit("loaded: ", 1)[1].split())
+
+
+def test_help_and_the_match_commands_import_only_what_they_use(tmp_path: Path) -> None:
+    help_loads = loaded_by("--help")
+    assert not {m for m in help_loads if m.startswith((*SERVICE, "numpy", "ortools"))}
+    batch_loads = loaded_by("match", "solve", str(EXAMPLE))
+    assert not {m for m in batch_loads if m.startswith(SERVICE)}
+    assert "ortools.sat.python.cp_model" in batch_loads  # the example has a sibling group
+    data = json.loads(EXAMPLE.read_text())
+    data["youth"] = data["youth"][:1]
+    single = tmp_path / "one.json"
+    single.write_text(json.dumps(data))
+    assert not {m for m in loaded_by("match", "solve", str(single)) if m.startswith("ortools")}
 
 
 def test_why_not_names_the_rule_with_values() -> None:

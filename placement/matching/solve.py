@@ -53,12 +53,8 @@ class Values:
 
 def values(problem: Problem) -> Values:
     pairs = problem.pairs
-    n = len(problem.youth)
-    high = np.zeros(n, dtype=np.int64)
-    low = np.zeros(n, dtype=np.int64)
-    np.maximum.at(high, pairs.y, pairs.score)
-    np.minimum.at(low, pairs.y, pairs.score)
-    scale = int((high - low).sum()) + 1
+    spread = pairs.per_youth(np.maximum, pairs.score) - pairs.per_youth(np.minimum, pairs.score)
+    scale = int(spread.sum()) + 1
     urgency = problem.youth.urgency.astype(np.int64) + problem.weights.urgency_base
     worth = urgency * scale
     return Values(scale=scale, worth=worth, w=worth[pairs.y] + pairs.score)
@@ -71,10 +67,11 @@ def prune(pairs: PairTable, w: Ints, capacity: Int32s) -> Bools:
     if len(pairs) <= ALL_PAIRS_UP_TO:
         return np.ones(len(pairs), dtype=np.bool_)
     keep = np.zeros(len(pairs), dtype=np.bool_)
-    by_youth = np.lexsort((pairs.t, -w, pairs.y))
+    # Pairs come sorted by youth, then target, and lexsort is stable: ties keep that order.
+    by_youth = np.lexsort((-w, pairs.y))
     rank = np.arange(len(pairs)) - pairs.start[pairs.y[by_youth]]
     keep[by_youth[rank < TARGETS_PER_YOUTH]] = True
-    by_target = np.lexsort((pairs.y, -w, -pairs.score, pairs.t))
+    by_target = np.lexsort((-w, -pairs.score, pairs.t))
     t_sorted = pairs.t[by_target]
     rank = np.arange(len(pairs)) - np.searchsorted(t_sorted, t_sorted)
     keep[by_target[rank < capacity[t_sorted] + EXTRA_YOUTH_PER_TARGET]] = True

@@ -72,14 +72,14 @@ def match_group() -> None:
     type=click.FloatRange(0.01),
     default=DEFAULT_EFFORT,
     show_default=True,
-    help="CP-SAT deterministic time budget.",
+    help="Deterministic budget (CP-SAT's deterministic time, flows charged to it): decides the answer.",
 )
 @click.option(
     "--seconds",
     type=click.FloatRange(0.1),
     default=DEFAULT_SECONDS,
     show_default=True,
-    help="Wall-clock cap for CP-SAT.",
+    help="Wall-clock cap, a safety net: status time_limit when it binds.",
 )
 def solve_command(
     instance: Path,

@@ -25,6 +25,9 @@ CAPS: list[dict[str, Any]] = [
     {"effort": 0.001},
     {"effort": 0.05},
 ]
+BENCH_CAPS = CAPS[1:4]
+"""Fewer for the bench's instances, which take seconds each: at their sizes a 0.01 s cap already
+stops the solve before its first site choice, as 0 s does."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,7 @@ def bench_instance(request: pytest.FixtureRequest) -> Reference:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cap", CAPS, ids=lambda cap: "-".join(f"{k}={v}" for k, v in cap.items()))
+@pytest.mark.parametrize("cap", BENCH_CAPS, ids=lambda cap: "-".join(f"{k}={v}" for k, v in cap.items()))
 def test_every_bench_instance_cut_short_keeps_its_bound_and_beats_greedy(
     bench_instance: Reference, cap: dict[str, Any]
 ) -> None:

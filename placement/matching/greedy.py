@@ -27,7 +27,7 @@ def greedy_plan(problem: Problem, options: Sequence[Sequence[GroupOption]]) -> I
     members = members_of(youth.group, len(youth.group_ids))
     units: list[list[int]] = [[y] for y in np.flatnonzero(youth.group < 0).tolist()] + members
     units.sort(key=lambda unit: (-int(youth.urgency[unit].max()), unit[0]))
-    by_score = np.lexsort((pairs.t, -pairs.score, pairs.y))
+    by_score = np.lexsort((-pairs.score, pairs.y))  # stable: ties stay in target order
     for unit in units:
         if youth.group[unit[0]] < 0:
             y = unit[0]

@@ -42,7 +42,7 @@ def place_groups(
     options = all_group_options(problem)
     start = max(
         Plan(flow.assigned, flow.value),
-        valued(greedy_plan(problem, options), problem.pairs, w),
+        _valued(greedy_plan(problem, options), problem.pairs, w),
         key=lambda plan: plan.value,
     )
     rounds = _Rounds(problem, w, worth, individual, options, flow, start)
@@ -56,7 +56,7 @@ def place_groups(
     return settle(problem, w, individual, options, rounds.best, rounds.bound, rounds.cuts, effort, deadline)
 
 
-def valued(assigned: Int32s, pairs: PairTable, w: Ints) -> Plan:
+def _valued(assigned: Int32s, pairs: PairTable, w: Ints) -> Plan:
     """A plan (target per youth, or -1) with its value: the values of the pairs it uses."""
     ys = np.flatnonzero(assigned >= 0).astype(np.int32)
     return Plan(assigned, int(w[pairs.find(ys, assigned[ys])].sum()))

@@ -5,13 +5,13 @@
    score, so more weighted placements always win and score only decides between equals.
 2. The youth without siblings here are placed by min-cost flow over a pruned set of pairs,
    pricing pruned pairs back in (``flow``): exact for them, and it yields target prices.
-3. Sibling groups, by Benders rounds (``rounds``), starting from the greedy plan's sites: CP-SAT
-   chooses one site per group, or none, valuing everyone else by cuts, one per price vector met
-   (the individual youth's best priced values plus the prices of all capacity: a Lagrangian
-   relaxation of capacity, exact at the sites whose flow gave the prices). The flow places
-   everyone else around the chosen sites and its prices make the next cut, until CP-SAT finds no
-   sites that could beat the best plan: then that plan is optimal. The least cut, or CP-SAT's
-   proven bound, is the bound.
+3. Sibling groups, by Benders rounds (``rounds``) from the greedy plan up, so that no answer is
+   worse: CP-SAT chooses one site per group, or none, valuing everyone else by cuts, one per
+   price vector met (the individual youth's best priced values plus the prices of all capacity:
+   a Lagrangian relaxation of capacity, exact at the sites whose flow gave the prices). The flow
+   places everyone else around the chosen sites and its prices make the next cut, until CP-SAT
+   finds no sites that could beat the best plan: then that plan is optimal. The least cut, or
+   CP-SAT's proven bound, is the bound.
 4. Settle (``settle``): when the budget ran out first, CP-SAT on the choices that could still
    beat the plan, which proves it optimal or improves it, when few enough remain.
 

@@ -1,39 +1,37 @@
-"""The `placement` command: run, migrate, manage users, verify the audit trail, benchmark."""
+"""The `placement` command: run, migrate, manage users, verify the audit trail, benchmark.
+
+Each command imports what it uses when it runs: `placement --help` and the matcher's commands load
+no web framework, database layer or migrations.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import importlib
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import msgspec
 
-from caregivers.training.catalog import load_training_catalog
-from placement.core import migrate
-from placement.core.audit import anchor_holds, verify_chain
-from placement.core.embedded import embedded_servers
-from placement.core.logs import configure_logging
-from placement.core.resources import Resources
-from placement.core.security.models import ROLES
-from placement.core.security.schemas import UserCreate
-from placement.core.security.service import create_user
-from placement.core.settings import Settings
-from placement.core.uow import unit_of_work
-from placement.reference.loader import load_reference_data
-from placement.serving import serve_in_process, serve_processes
+from placement.core.security.roles import ROLES
 
-Prepare = Callable[[Resources], Awaitable[None]]
+if TYPE_CHECKING:
+    from placement.core.resources import Resources
+    from placement.core.settings import Settings
+
+Prepare = Callable[["Resources"], Awaitable[None]]
 
 
 def settings_from_env() -> Settings:
+    from placement.core.settings import Settings
+
     return Settings.from_env()
 
 
 async def _with_resources(settings: Settings, work: Prepare) -> None:
+    from placement.core.resources import Resources
+
     resources = await Resources.open(settings)
     try:
         await work(resources)
@@ -42,10 +40,16 @@ async def _with_resources(settings: Settings, work: Prepare) -> None:
 
 
 def run(settings: Settings, work: Prepare) -> None:
+    import asyncio
+
     asyncio.run(_with_resources(settings, work))
 
 
 async def load_reference(resources: Resources) -> None:
+    from caregivers.training.catalog import load_training_catalog
+    from placement.core.uow import unit_of_work
+    from placement.reference.loader import load_reference_data
+
     async with unit_of_work(resources.sessionmaker) as session:
         count = await load_reference_data(session)
         modules = await load_training_catalog(session)
@@ -54,6 +58,8 @@ async def load_reference(resources: Resources) -> None:
 
 def prepare_database(settings: Settings) -> None:
     """Migrate to head and (re)load the reference geography and the training catalog."""
+    from placement.core import migrate
+
     migrate.upgrade(settings)
     run(settings, load_reference)
 
@@ -69,6 +75,9 @@ def serve(
     before: Prepare | None,
 ) -> None:
     """Serve the API from one process, or from `workers` processes beside one arq worker process."""
+    from placement.core.embedded import embedded_servers
+    from placement.serving import serve_in_process, serve_processes
+
     with embedded_servers(settings) as ready:
         if migrate_first or ready is not settings:
             prepare_database(ready)
@@ -83,7 +92,8 @@ def serve(
 
 class LazyGroup(click.Group):
     """A group whose named subcommands are imported only when looked up: the API processes that
-    uvicorn spawns re-import this module, and need neither the benches nor the matcher."""
+    uvicorn spawns re-import this module, and need neither the benches nor the matcher; the
+    matcher's module defines its commands without importing the engine, so listing it is cheap."""
 
     def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -101,10 +111,18 @@ class LazyGroup(click.Group):
         return command
 
 
+OFFLINE = {"match"}
+"""Commands that run no part of the service, and log nothing: the matcher's, on saved files."""
+
+
 @click.group(cls=LazyGroup, lazy={"match": "placement.matching.cli:match_group"})
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Safe-house placement and caregiver support."""
-    configure_logging(settings_from_env().log_format)
+    if ctx.invoked_subcommand not in OFFLINE:
+        from placement.core.logs import configure_logging
+
+        configure_logging(settings_from_env().log_format)
 
 
 host_option = click.option("--host", default="127.0.0.1", show_default=True)
@@ -173,6 +191,8 @@ def db() -> None:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Migrate up (to head by default) and load the reference geography and the training catalog."""
+    from placement.core import migrate
+
     settings = settings_from_env()
     migrate.upgrade(settings, revision)
     if revision == "head":
@@ -183,12 +203,16 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Migrate down to REVISION (`base` empties the database)."""
+    from placement.core import migrate
+
     migrate.downgrade(settings_from_env(), revision)
 
 
 @db.command("current")
 def db_current() -> None:
     """Show the revision the database is at."""
+    from placement.core import migrate
+
     migrate.current(settings_from_env())
 
 
@@ -204,6 +228,12 @@ def users() -> None:
 @click.password_option(help="At least 12 characters; prompted for if not given.")
 def users_create(role: str, username: str, display_name: str | None, password: str) -> None:
     """Create a user with a role."""
+    import msgspec
+
+    from placement.core.security.schemas import UserCreate
+    from placement.core.security.service import create_user
+    from placement.core.uow import unit_of_work
+
     fields = {
         "username": username,
         "display_name": display_name or username,
@@ -238,6 +268,8 @@ def audit_verify(anchor: str | None) -> None:
     Prints the chain's head (SEQ:HASH): keep it outside the database and pass it as --anchor
     next time, so that entries removed from the end show too.
     """
+
+    from placement.core.audit import anchor_holds, verify_chain
 
     async def verify(resources: Resources) -> None:
         async with resources.sessionmaker() as session:

@@ -1,4 +1,8 @@
-"""`placement match`: solve a saved instance, or explain one pair of it, offline."""
+"""`placement match`: solve a saved instance, or explain one pair of it, offline.
+
+The engine is imported by the command that runs: listing these commands loads neither NumPy nor
+OR-Tools, and ranking does not load OR-Tools.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,8 @@ from pathlib import Path
 import click
 import msgspec
 
-from placement.matching.arrays import compile_targets, compile_youth
-from placement.matching.explain import why_not
-from placement.matching.problem import problem_of
-from placement.matching.rank import DEFAULT_PROPOSALS, rank
+from placement.matching.limits import DEFAULT_EFFORT, DEFAULT_PROPOSALS, DEFAULT_SECONDS
 from placement.matching.schema import Instance, Result, WhyNot, encode, read_instance
-from placement.matching.solve import DEFAULT_EFFORT, DEFAULT_SECONDS, solve_batch
 
 MODES = ("auto", "rank", "batch")
 
@@ -30,8 +30,14 @@ def solve_instance(
     groups = {y.sibling_group for y in instance.youth}
     one_unit = len(instance.youth) == 1 or (len(groups) == 1 and None not in groups)
     if mode == "rank" or (mode == "auto" and one_unit):
+        from placement.matching.arrays import compile_targets
+        from placement.matching.rank import rank
+
         targets = compile_targets(instance.targets, instance.reference_date)
         return rank(instance.youth, targets, instance.weights, limit=limit, banded=banded)
+    from placement.matching.problem import problem_of
+    from placement.matching.solve import solve_batch
+
     return solve_batch(problem_of(instance), effort=effort, seconds=seconds, banded=banded)
 
 
@@ -66,14 +72,14 @@ def match_group() -> None:
     type=click.FloatRange(0.01),
     default=DEFAULT_EFFORT,
     show_default=True,
-    help="CP-SAT deterministic time budget.",
+    help="Deterministic budget (CP-SAT's deterministic time, flows charged to it): decides the answer.",
 )
 @click.option(
     "--seconds",
     type=click.FloatRange(0.1),
     default=DEFAULT_SECONDS,
     show_default=True,
-    help="Wall-clock cap for CP-SAT.",
+    help="Wall-clock cap, a safety net: status time_limit when it binds.",
 )
 def solve_command(
     instance: Path,
@@ -105,6 +111,9 @@ def solve_command(
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 def why_not_command(instance: Path, youth_id: str, target_id: str, banded: bool, as_json: bool) -> None:
     """Why YOUTH is or is not proposed TARGET: the rules it fails, or its score and rank."""
+    from placement.matching.arrays import compile_targets, compile_youth
+    from placement.matching.explain import why_not
+
     data = _read(instance)
     targets = compile_targets(data.targets, data.reference_date)
     youth = compile_youth(data.youth, targets)

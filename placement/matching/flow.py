@@ -207,15 +207,10 @@ def _best_per_youth(ys: Int32s, gain: Ints, arcs: Ints) -> Ints:
 
 def best_surplus(pairs: PairTable, w: Ints, price: Ints, among: Bools | None = None) -> Ints:
     """Per youth: max(0, best value minus price over their feasible pairs (those ``among``))."""
-    surplus = np.zeros(len(pairs.start) - 1, dtype=np.int64)
     priced = w - price[pairs.t]
     if among is not None:
         priced = np.where(among, priced, 0)
-    starts = pairs.start[:-1]
-    nonempty = starts < pairs.start[1:]
-    if len(priced):
-        surplus[nonempty] = np.maximum.reduceat(priced, starts[nonempty])
-    return np.maximum(surplus, 0)
+    return pairs.per_youth(np.maximum, priced)
 
 
 def tight_arcs(pairs: PairTable, w: Ints, active: Bools, price: Ints) -> Bools:

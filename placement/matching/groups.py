@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from placement.matching.arrays import Int32s, Ints, TargetArrays
-from placement.matching.problem import PairTable
+from placement.matching.problem import PairTable, Problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +96,12 @@ def group_options(
             options.append(GroupOption(group, site, tuple(members), found[1], found[0], True))
     options.sort(key=lambda o: (-o.score, o.site))
     return options
+
+
+def all_group_options(problem: Problem) -> list[list[GroupOption]]:
+    """Every group's sites (``group_options``), in group order."""
+    members = members_of(problem.youth.group, len(problem.youth.group_ids))
+    return [group_options(g, m, problem.pairs, problem.targets) for g, m in enumerate(members)]
 
 
 def members_of(group_of_youth: Int32s, n_groups: int) -> list[list[int]]:

@@ -38,6 +38,16 @@ class PairTable:
     def row(self, i: int) -> slice:
         return slice(int(self.start[i]), int(self.start[i + 1]))
 
+    def per_youth(self, reduce: np.ufunc, values: Ints | Int32s, empty: int = 0) -> Ints:
+        """``reduce`` (``np.maximum``, ``np.minimum``) over each youth's pairs' ``values``, and
+        ``empty`` too (so it is the result for a youth without any pair)."""
+        result = np.full(len(self.start) - 1, empty, dtype=np.int64)
+        starts = self.start[:-1]
+        nonempty = starts < self.start[1:]
+        if len(values):
+            result[nonempty] = reduce.reduceat(values, starts[nonempty])
+        return np.asarray(reduce(result, empty), dtype=np.int64)
+
     def find(self, ys: Int32s, ts: Int32s) -> Ints:
         """Index of each pair ``(ys[i], ts[i])``; raises ValueError if one is not feasible."""
         keys = (self.y.astype(np.int64) << 32) | self.t

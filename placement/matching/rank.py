@@ -14,13 +14,12 @@ import numpy as np
 from placement.matching.arrays import TargetArrays, YouthArrays, compile_youth
 from placement.matching.explain import no_match, ranked_feasible
 from placement.matching.groups import group_options
+from placement.matching.limits import DEFAULT_PROPOSALS
 from placement.matching.problem import feasible_pairs
 from placement.matching.rules import PairBlock, feasible
 from placement.matching.schema import NoMatch, Proposal, Ranking, Youth
 from placement.matching.score import assignments
 from placement.matching.weights import Weights
-
-DEFAULT_PROPOSALS = 10
 
 
 def rank(

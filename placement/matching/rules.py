@@ -224,7 +224,8 @@ def _exclusion_detail(p: Pair) -> str:
 
 
 def _open_detail(p: Pair) -> str:
-    return f"household availability is {p.target.availability}"
+    kind = "bed" if p.target.kind == "safe_house_bed" else "household"
+    return f"{kind} availability is {p.target.availability}"
 
 
 def _licensed_detail(p: Pair) -> str:

@@ -208,7 +208,12 @@ class Ranking(Record, frozen=True, kw_only=True, tag="ranking"):
 class Batch(Record, frozen=True, kw_only=True, tag="batch"):
     """A joint assignment of many youth, with the bound that shows how good it is."""
 
-    status: Literal["optimal", "feasible"]
+    status: Literal["optimal", "effort_limit", "time_limit"]
+    """``optimal``: the bound is met. ``effort_limit``: the deterministic budget (``effort``, and
+    the engine's fixed limits on rounds and on what settling takes on) ended the search first; the
+    same instance gives the same answer on any machine. ``time_limit``: the wall-clock cap cut a
+    step short; another run may answer differently. Either way the bound holds and the plan is at
+    least the greedy baseline."""
     placed: int
     priority: int
     """Placed youth weighted by urgency: the sum of ``urgency_base + urgency``."""

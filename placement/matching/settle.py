@@ -19,11 +19,12 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
+from placement.matching import cpsat
 from placement.matching.arrays import Bools, Int32s, Ints, TargetArrays
 from placement.matching.flow import best_surplus
 from placement.matching.groups import GroupOption, SitePrices
+from placement.matching.limits import Deadline
 from placement.matching.problem import PairTable, Problem
-from placement.matching.siblings import integral_bound
 
 MAX_KEPT = 100_000
 MAX_CHOICES = 8_000
@@ -207,7 +208,7 @@ def _solve_contested(
     w: Ints,
     hint: dict[int, int],
     effort: float,
-    seconds: float,
+    deadline: Deadline,
 ) -> _Outcome | None:
     """CP-SAT on the contested units: each takes one option (``must``) or at most one, each
     member of a taken option one of its classes, within each class's capacity left."""
@@ -241,15 +242,11 @@ def _solve_contested(
         if len(xs) > left[c]:
             model.add(sum(xs) <= int(left[c]))
     model.maximize(sum(value * x for x, value in objective))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.linearization_level = 2
-    solver.parameters.max_deterministic_time = effort
-    solver.parameters.max_time_in_seconds = max(0.05, seconds)
-    if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    solved = cpsat.solve(model, effort, deadline)
+    if solved.bound is None:
         return None
-    picks = {m: c for x, m, c in taken if solver.boolean_value(x)}
-    return _Outcome(picks, round(solver.objective_value), integral_bound(solver.best_objective_bound))
+    picks = {m: c for x, m, c in taken if solved.solver.boolean_value(x)}
+    return _Outcome(picks, round(solved.solver.objective_value), solved.bound)
 
 
 def settle(
@@ -261,7 +258,7 @@ def settle(
     bound: int,
     cuts: Sequence[Lagrangian],
     effort: float,
-    seconds: float,
+    deadline: Deadline,
 ) -> tuple[Plan, int]:
     """The best plan and bound after solving the restricted problem; the plan unchanged if the
     restricted problem is too large for the time."""
@@ -296,7 +293,7 @@ def settle(
         for m in unit.members
         if plan.assigned[m] >= 0
     }
-    outcome = _solve_contested(contested, left, w, hint, effort, seconds)
+    outcome = _solve_contested(contested, left, w, hint, effort, deadline)
     if outcome is None:
         return plan, bound
     bound = min(bound, max(plan.value, value + outcome.bound))

@@ -12,30 +12,26 @@ problem, and it meets the best plan once the cuts are tight where it matters.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from placement.matching import cpsat
 from placement.matching.arrays import Ints
 from placement.matching.groups import GroupOption
-
-
-def integral_bound(best_objective_bound: float) -> int:
-    """CP-SAT's best bound as an integer: the objective's coefficients are integers, so no solution
-    exceeds its floor (its LP part may be fractional; rounding it up overstated the bound by one).
-    The hair of tolerance absorbs float error and can only loosen the bound."""
-    return math.floor(best_objective_bound + 1e-6)
+from placement.matching.limits import Deadline
 
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
     sites: list[GroupOption | None] | None
-    """Per group: its site, or None; None if no choice of sites can beat the floor."""
-    bound: int
-    """No plan is worth more (the floor itself when nothing beats it)."""
+    """Per group: its site, or None; None if no choice of sites can beat the floor, or if CP-SAT
+    stopped before finding one."""
+    bound: int | None
+    """No plan is worth more (the floor itself when nothing beats it); None when CP-SAT stopped
+    before it proved anything."""
     effort: float
     """CP-SAT's deterministic time spent."""
 
@@ -67,23 +63,17 @@ class SiteMaster:
         ]
         self.model.add(self.value <= base + sum(terms))
 
-    def propose(self, floor: int, effort: float, seconds: float) -> Proposal:
+    def propose(self, floor: int, effort: float, deadline: Deadline) -> Proposal:
         """The sites that the cuts value most, among those valued above ``floor`` (which stays:
         floors only rise, with the best plan)."""
         self.model.add(self.value >= floor + 1)
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.linearization_level = 2
-        solver.parameters.max_deterministic_time = effort
-        solver.parameters.max_time_in_seconds = max(0.05, seconds)
-        status = solver.solve(self.model)
-        spent = solver.response_proto.deterministic_time
-        if status == cp_model.INFEASIBLE:
-            return Proposal(None, floor, spent)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return Proposal(None, integral_bound(solver.best_objective_bound), spent)
+        solved = cpsat.solve(self.model, effort, deadline)
+        if solved.infeasible:
+            return Proposal(None, floor, solved.effort)
+        if not solved.found:
+            return Proposal(None, None, solved.effort)
         sites = [
-            next((o for o, z in zip(listed, row, strict=True) if solver.boolean_value(z)), None)
+            next((o for o, z in zip(listed, row, strict=True) if solved.solver.boolean_value(z)), None)
             for listed, row in zip(self.options, self.chosen, strict=True)
         ]
-        return Proposal(sites, integral_bound(solver.best_objective_bound), spent)
+        return Proposal(sites, solved.bound, solved.effort)

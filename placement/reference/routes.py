@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.schemas import Limit
 from placement.core.security.guards import allow
-from placement.core.security.models import ROLES
+from placement.core.security.roles import ROLES
 from placement.reference.models import County, Municipality, Region
 from placement.reference.schemas import CountyOut, MunicipalityOut, RegionOut
 

@@ -19,7 +19,7 @@ from prometheus_client.samples import Sample
 from placement.core.admission import Admission
 from placement.core.metrics import UNMATCHED, ServiceMetrics, route_label
 from placement.core.resources import Resources
-from placement.core.security.models import ROLES
+from placement.core.security.roles import ROLES
 from placement.core.settings import Settings
 from placement.worker import worker_settings
 from tests.factories import API, make_safe_house

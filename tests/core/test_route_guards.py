@@ -11,7 +11,7 @@ import pytest
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 
-from placement.core.security.models import ROLES
+from placement.core.security.roles import ROLES
 
 PUBLIC_ROUTES = {
     ("POST", "/api/v1/auth/login"),

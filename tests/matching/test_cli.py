@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -69,6 +71,36 @@ def test_solve_ranks_a_single_youth(tmp_path: Path) -> None:
     assert [p.site_id for p in ranking.proposals] == ["sh-boston", "sh-boston"]
 
 
+LOADED = """
+import sys
+from placement.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    sys.stderr.write("\\nloaded: " + " ".join(sorted(sys.modules)))
+"""
+SERVICE = ("litestar", "sqlalchemy", "alembic", "asyncpg", "arq", "placement.app", "placement.bench")
+
+
+def loaded_by(*args: str) -> set[str]:
+    """The modules a fresh run of ``placement ARGS`` imports."""
+    run = subprocess.run([sys.executable, "-c", LOADED, *args], capture_output=True, text=True, check=True)
+    return set(run.stderr.rsplit("loaded: ", 1)[1].split())
+
+
+def test_help_and_the_match_commands_import_only_what_they_use(tmp_path: Path) -> None:
+    help_loads = loaded_by("--help")
+    assert not {m for m in help_loads if m.startswith((*SERVICE, "numpy", "ortools"))}
+    batch_loads = loaded_by("match", "solve", str(EXAMPLE))
+    assert not {m for m in batch_loads if m.startswith(SERVICE)}
+    assert "ortools.sat.python.cp_model" in batch_loads  # the example has a sibling group
+    data = json.loads(EXAMPLE.read_text())
+    data["youth"] = data["youth"][:1]
+    single = tmp_path / "one.json"
+    single.write_text(json.dumps(data))
+    assert not {m for m in loaded_by("match", "solve", str(single)) if m.startswith("ortools")}
+
+
 def test_why_not_names_the_rule_with_values() -> None:
     args = ["why-not", str(EXAMPLE), "--youth", "y-eli", "--target", "sh-north-1"]
     result = CliRunner().invoke(match_group, args)
@@ -87,7 +119,13 @@ def test_why_not_reports_unknown_ids() -> None:
     assert "no youth 'nobody'" in result.output
 
 
-def test_bench_runs_and_saves(tmp_path: Path) -> None:
+COLUMNS = (
+    *("case", "method", "seconds", "x_relaxed", "peak", "placed"),
+    *("priority", "score", "objective", "bound", "gap", "status"),
+)
+
+
+def test_bench_prints_every_method_beside_the_relaxed_flow_and_saves(tmp_path: Path) -> None:
     args = [
         "--sizes",
         "60x200",
@@ -102,7 +140,12 @@ def test_bench_runs_and_saves(tmp_path: Path) -> None:
     ]
     result = CliRunner().invoke(match_bench, args)
     assert result.exit_code == 0, result.output
-    assert "60x200-scarce-s1" in result.output
+    lines = [line.split() for line in result.output.splitlines() if line.startswith("60x200-scarce-s1")]
+    rows = {row["method"]: row for row in (dict(zip(COLUMNS, line, strict=True)) for line in lines)}
+    assert rows["relaxed"]["x_relaxed"] == "1.00"  # each time also as a multiple of the flow's
+    assert rows["engine"]["status"] == "optimal"
+    assert rows["engine"]["objective"] == rows["engine"]["bound"]
+    assert rows["greedy"]["bound"] == "-"
     saved = sorted(p.name for p in tmp_path.iterdir())
     assert saved == ["60x200-scarce-s1.instance.json", "60x200-scarce-s1.result.json"]
     msgspec.json.decode((tmp_path / saved[0]).read_bytes(), type=Instance)

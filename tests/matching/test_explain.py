@@ -79,6 +79,13 @@ def test_why_not_gives_the_values_it_compared() -> None:
     assert banded.failures[0].detail == "distance 25-50 km > maximum 30 km"
 
 
+def test_a_paused_bed_is_ruled_out_as_a_bed() -> None:
+    paused = make_target("b1", kind="safe_house_bed", availability="paused")
+    y, t = compiled(make_instance([make_youth()], [paused]))
+    (failure,) = why_not(y, t, Weights(), "y1", "b1").failures
+    assert (failure.rule, failure.detail) == ("availability", "bed availability is paused")
+
+
 def test_no_match_counts_rules_and_lists_near_misses() -> None:
     targets = [
         make_target("a", genders=("male",)),

@@ -7,7 +7,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 
 from placement.matching.flow import best_surplus, relaxed_solution
-from placement.matching.groups import GroupOption, group_options, members_of
+from placement.matching.groups import GroupOption, all_group_options
+from placement.matching.limits import Deadline
 from placement.matching.problem import problem_of
 from placement.matching.schema import Instance
 from placement.matching.settle import Plan, lagrangian, settle
@@ -26,10 +27,10 @@ def test_site_master_takes_the_best_sites_then_proves_nothing_beats_them() -> No
     options = [[option(0, (0, 1), 10)], [option(1, (2, 3), 7)]]
     master = SiteMaster(options, np.array([2]), ceiling=100)
     master.cut(5, [[10], [7]])
-    first = master.propose(-1, effort=1.0, seconds=5.0)
+    first = master.propose(-1, effort=1.0, deadline=Deadline(5.0))
     assert first.sites == [options[0][0], None]
     assert first.bound == 15
-    again = master.propose(15, effort=1.0, seconds=5.0)
+    again = master.propose(15, effort=1.0, deadline=Deadline(5.0))
     assert again.sites is None
     assert again.bound == 15
 
@@ -39,7 +40,7 @@ def test_a_tighter_cut_lowers_the_bound() -> None:
     master = SiteMaster(options, np.array([2]), ceiling=100)
     master.cut(5, [[10]])
     master.cut(8, [[3]])
-    proposal = master.propose(-1, effort=1.0, seconds=5.0)
+    proposal = master.propose(-1, effort=1.0, deadline=Deadline(5.0))
     assert proposal.bound == 11  # min(5 + 10, 8 + 3)
     assert proposal.sites == [options[0][0]]
 
@@ -51,14 +52,13 @@ def test_settling_from_the_plan_without_groups_keeps_a_valid_bound(instance: Ins
     v, pairs, capacity = values(problem), problem.pairs, problem.targets.capacity
     individual = problem.youth.group < 0
     flow = relaxed_solution(pairs, v.w, individual, capacity, np.ones(len(pairs), dtype=np.bool_))
-    members = members_of(problem.youth.group, len(problem.youth.group_ids))
-    options = [group_options(g, m, pairs, problem.targets) for g, m in enumerate(members)]
+    options = all_group_options(problem)
     cuts = [
         lagrangian(problem, v.w, v.worth, individual, options, p) for p in (flow.prices, flow.high_prices)
     ]
     plan = Plan(flow.assigned, flow.value)
     settled, bound = settle(
-        problem, v.w, individual, options, plan, min(c.bound for c in cuts), cuts, 1.0, 5.0
+        problem, v.w, individual, options, plan, min(c.bound for c in cuts), cuts, 1.0, Deadline(5.0)
     )
     priority, score = brute_force(problem)
     assert settled.value >= plan.value

@@ -33,28 +33,22 @@ PLACES = [
 ]
 
 
-def check_feasible(instance: Instance, batch: Batch) -> None:
+def check_feasible(problem: Problem, batch: Batch) -> None:
     """Every placement is a feasible pair, no target over capacity, no youth twice, and each
     sibling group wholly placed at one site or not at all."""
-    problem = problem_of(instance)
-    feasible = set(zip(problem.pairs.y.tolist(), problem.pairs.t.tolist(), strict=True))
     youth, targets = problem.youth, problem.targets
-    used: Counter[int] = Counter()
-    where: dict[str, int] = {}
-    for a in batch.assignments:
-        y, t = youth.index[a.youth_id], targets.index[a.target_id]
-        assert (y, t) in feasible
-        assert a.youth_id not in where
-        where[a.youth_id] = t
-        used[t] += 1
-    assert all(n <= targets.capacity[t] for t, n in used.items())
-    for group in youth.group_ids:
-        members = [y.id for y in youth.youth if y.sibling_group == group]
-        placed = [where[m] for m in members if m in where]
-        assert len(placed) in (0, len(members))
+    ys = np.array([youth.index[a.youth_id] for a in batch.assignments], dtype=np.int32)
+    ts = np.array([targets.index[a.target_id] for a in batch.assignments], dtype=np.int32)
+    problem.pairs.find(ys, ts)  # raises unless every pair is feasible
+    assert len(set(ys.tolist())) == len(ys)
+    assert (np.bincount(ts, minlength=len(targets)) <= targets.capacity).all()
+    where = dict(zip(ys.tolist(), ts.tolist(), strict=True))
+    for g in range(len(youth.group_ids)):
+        placed = [where[m] for m in np.flatnonzero(youth.group == g).tolist() if m in where]
+        assert len(placed) in (0, int((youth.group == g).sum()))
         assert len({int(targets.site[t]) for t in placed}) <= 1
     assert batch.objective <= batch.bound
-    assert batch.placed + len(batch.unplaced) == len(instance.youth)
+    assert batch.placed + len(batch.unplaced) == len(youth)
 
 
 def brute_force(problem: Problem) -> tuple[int, int]:
@@ -138,7 +132,7 @@ def small_instances(draw: st.DrawFn) -> Instance:
 def test_engine_objective_equals_brute_force_optimum(instance: Instance) -> None:
     problem = problem_of(instance)
     batch = solve_batch(problem)
-    check_feasible(instance, batch)
+    check_feasible(problem, batch)
     assert (batch.priority, batch.score) == brute_force(problem)
     assert batch.status == "optimal"
 
@@ -165,9 +159,9 @@ def test_generated_instances_are_solved_feasibly_and_beat_greedy() -> None:
         instance = generate(PLACES, 300, 500, scarce=scarce, seed=3)
         problem = problem_of(instance)
         batch = solve_batch(problem)
-        check_feasible(instance, batch)
+        check_feasible(problem, batch)
         greedy = batch_result(problem, values(problem), greedy_by_urgency(problem), 0, 0.0)
-        check_feasible(instance, msgspec.structs.replace(greedy, bound=greedy.objective))
+        check_feasible(problem, msgspec.structs.replace(greedy, bound=greedy.objective))
         assert batch.objective >= greedy.objective
         assert batch.status == "optimal"
 

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Final, Literal
 
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, LargeBinary, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from placement.core.db import Base, Timestamps, UUIDKey
 from placement.core.errors import explain_constraint
+from placement.core.security.roles import ROLES
 
 explain_constraint("uq_users_username", "That username is taken.")
-
-Role = Literal["placement_staff", "caseworker", "caregiver", "program_lead", "admin"]
-ROLES: Final[tuple[str, ...]] = ("placement_staff", "caseworker", "caregiver", "program_lead", "admin")
 
 
 class User(UUIDKey, Timestamps, Base):

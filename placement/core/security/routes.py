@@ -14,7 +14,7 @@ from placement.core.resources import Resources
 from placement.core.schemas import Limit, Offset, Page
 from placement.core.security import service
 from placement.core.security.guards import PUBLIC, allow, bearer_token
-from placement.core.security.models import ROLES
+from placement.core.security.roles import ROLES
 from placement.core.security.schemas import LoginRequest, LoginResponse, UserCreate, UserOut, UserUpdate
 from placement.core.security.tokens import revoke_token
 

@@ -9,8 +9,8 @@ from typing import Annotated
 import msgspec
 
 from placement.core.schemas import Name, Schema
-from placement.core.security.models import Role
 from placement.core.security.passwords import MIN_PASSWORD_LENGTH
+from placement.core.security.roles import Role
 
 Username = Annotated[str, msgspec.Meta(min_length=3, max_length=80, pattern=r"^[A-Za-z0-9._@-]+$")]
 Password = Annotated[str, msgspec.Meta(min_length=MIN_PASSWORD_LENGTH, max_length=200)]

@@ -28,11 +28,10 @@ from placement.reference.nearby import (
     distance_column,
     matching,
     nearest_first,
+    offered,
     param,
     position_of,
-    shown_distance,
 )
-from placement.reference.schemas import place_in
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,24 +123,16 @@ def available_statements(f: HouseholdFilter, exact: bool, reading: Reading) -> t
 
 
 def available_household(row: Any, exact: bool, now: datetime, stale_after_days: int) -> AvailableHousehold:
-    km, band = shown_distance(row["distance_km"], exact)
     return AvailableHousehold(
         household_id=row["household_id"],
         name=row["name"],
         kind=row["kind"],
-        place=place_in(row),
-        min_age=row["min_age"],
-        max_age=row["max_age"],
-        genders=row["genders"],
-        services=row["services"],
-        languages=row["languages"],
         takes_sibling_groups=row["takes_sibling_groups"],
         capacity=row["capacity"],
         free_places=row["free_places"],
         availability_confirmed_at=row["availability_confirmed_at"],
         stale=is_stale(row["availability_confirmed_at"], now, stale_after_days),
-        distance_km=km,
-        distance_band=band,
+        **offered(row, exact),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -36,6 +37,7 @@ from placement.core.schemas import check_codes
 from placement.core.security.policy import may_see_locations
 from placement.core.vocabulary import GENDERS, SERVICES
 from placement.reference.models import Municipality
+from placement.reference.schemas import place_in
 
 # Radii a role that sees only distance bands may filter by: the bands' edges, nothing finer.
 BAND_EDGES_KM = tuple(int(high) for _, high, _ in BANDS_KM if high is not None)
@@ -216,3 +218,15 @@ def shown_distance(km: float | None, exact: bool) -> tuple[float | None, str | N
     if km is None:
         return None, None
     return (round(km, 1), None) if exact else (None, distance_band(km))
+
+
+def offered(row: Mapping[str, Any], exact: bool) -> dict[str, Any]:
+    """What a found bed or home offers, from a search's row: where it is, whom it takes, what it
+    provides, and how far it is as the role may see it."""
+    km, band = shown_distance(row["distance_km"], exact)
+    return {
+        "place": place_in(row),
+        **{field: row[field] for field in ("min_age", "max_age", "genders", "services", "languages")},
+        "distance_km": km,
+        "distance_band": band,
+    }

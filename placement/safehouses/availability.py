@@ -24,11 +24,10 @@ from placement.reference.nearby import (
     distance_column,
     matching,
     nearest_first,
+    offered,
     param,
     position_of,
-    shown_distance,
 )
-from placement.reference.schemas import place_in
 from placement.safehouses.models import Bed, SafeHouse
 from placement.safehouses.schemas import AvailableBed
 
@@ -92,20 +91,12 @@ def count_available_beds_sql(f: PlaceFilter, exact: bool) -> tuple[str, list[Any
 
 
 def available_bed(row: Any, exact: bool) -> AvailableBed:
-    km, band = shown_distance(row["distance_km"], exact)
     return AvailableBed(
         bed_id=row["bed_id"],
         label=row["label"],
         safe_house_id=row["safe_house_id"],
         safe_house=row["safe_house"],
-        place=place_in(row),
-        min_age=row["min_age"],
-        max_age=row["max_age"],
-        genders=row["genders"],
-        services=row["services"],
-        languages=row["languages"],
-        distance_km=km,
-        distance_band=band,
+        **offered(row, exact),
     )
 
 

@@ -55,9 +55,9 @@ def provide_reading(
     )
 
 
-def with_etag(household: HouseholdOut) -> Response[HouseholdOut]:
+def with_etag(household: HouseholdOut, status_code: int = 200) -> Response[HouseholdOut]:
     """The household, with its version as the ETag a change must send back in If-Match."""
-    return Response(household, headers={"ETag": etag(household.version)})
+    return Response(household, status_code=status_code, headers={"ETag": etag(household.version)})
 
 
 @get("/households", opt=allow(*READERS, entity=ENTITY))
@@ -124,12 +124,14 @@ async def create_household(
     actor: Actor,
     reading: ReadingNow,
     idempotent: IdempotentCreate,
-) -> HouseholdOut:
-    return await idempotent(
+) -> Response[HouseholdOut]:
+    """Register a household; the answer's ETag is what its first change sends as If-Match."""
+    created = await idempotent(
         data,
         lambda: service.create_household(session, actor, data, reading),
         lambda created: service.get_household(session, actor, created, reading),
     )
+    return with_etag(created, status_code=201)
 
 
 @get("/households/{id:uuid}", opt=allow(*READERS, entity=ENTITY))

@@ -100,7 +100,8 @@ def _caregivers_json() -> ColumnElement[Any]:
     return func.coalesce(people, literal_column("'[]'::jsonb"), type_=JSONB)
 
 
-def _related_youth() -> ColumnElement[list[uuid.UUID]]:
+def related_youth() -> ColumnElement[list[uuid.UUID]]:
+    """The youth a household is related to, as an array (correlated on `Household.id`)."""
     ids = (
         select(HouseholdYouth.youth_id)
         .where(HouseholdYouth.household_id == Household.id)
@@ -123,7 +124,7 @@ def households_query(places_taken: PlacesTaken) -> Select[*tuple[Any, ...]]:
             Region.name.label("region"),
             taken_in(places).label("taken"),
             _caregivers_json().label("caregivers"),
-            _related_youth().label("related_youth_ids"),
+            related_youth().label("related_youth_ids"),
         )
         .join(Municipality, Municipality.id == Household.municipality_id)
         .join(County, County.id == Municipality.county_id)

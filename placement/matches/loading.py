@@ -14,7 +14,7 @@ from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caregivers.households.models import PLACEABLE_LICENCES, Household
@@ -23,10 +23,10 @@ from caregivers.households.service import open_on, related_youth
 from caregivers.training.readiness import readiness
 from placement.matching.schema import DangerZone, Instance, Target, Youth
 from placement.matching.weights import Weights
-from placement.placements.models import Placement, in_effect
 from placement.placements.occupancy import places_taken
 from placement.reference.models import Municipality, Region
 from placement.safehouses.models import Bed, SafeHouse
+from placement.safehouses.status import only_free
 from placement.youth.models import Youth as YouthRecord
 
 
@@ -85,7 +85,7 @@ def engine_youth(record: YouthRecord, region: str) -> Youth:
 
 async def free_beds(session: AsyncSession) -> list[Target]:
     """Every bed free now: active, in service, in an active house, with no placement in effect."""
-    rows = await session.execute(
+    beds = only_free(
         select(
             Bed.id, SafeHouse.id.label("safe_house_id"), SafeHouse.lat, SafeHouse.lon,
             Region.name.label("region"), SafeHouse.min_age, SafeHouse.max_age, SafeHouse.genders,
@@ -94,15 +94,8 @@ async def free_beds(session: AsyncSession) -> list[Target]:
         .join(SafeHouse, SafeHouse.id == Bed.safe_house_id)
         .join(Municipality, Municipality.id == SafeHouse.municipality_id)
         .join(Region, Region.id == Municipality.region_id)
-        .outerjoin(Placement, and_(Placement.bed_id == Bed.id, in_effect()))
-        .where(
-            Placement.id.is_(None),
-            Bed.active.is_(True),
-            Bed.out_of_service_reason.is_(None),
-            SafeHouse.active.is_(True),
-        )
-        .order_by(Bed.id)
     )  # fmt: skip
+    rows = await session.execute(beds.order_by(Bed.id))
     return [
         Target(
             id=str(row.id),

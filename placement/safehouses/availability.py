@@ -11,13 +11,12 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, and_, func, select
+from sqlalchemy import Integer, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.compiled import Statement, compiled, fetch_counted_page
 from placement.core.db import driver_connection
 from placement.core.schemas import Page
-from placement.placements.models import Placement, in_effect
 from placement.reference.models import County, Municipality, Region
 from placement.reference.nearby import (
     PlaceFilter,
@@ -30,6 +29,7 @@ from placement.reference.nearby import (
 )
 from placement.safehouses.models import Bed, SafeHouse
 from placement.safehouses.schemas import AvailableBed
+from placement.safehouses.status import only_free
 
 
 def _statement(shape: tuple[bool, ...], exact: bool, paged: bool) -> Select[*tuple[Any, ...]]:
@@ -40,7 +40,7 @@ def _statement(shape: tuple[bool, ...], exact: bool, paged: bool) -> Select[*tup
     """
     position = position_of(SafeHouse, exact)
     distance = distance_column(shape, position)
-    query = (
+    query = only_free(
         select(
             Bed.id.label("bed_id"), Bed.label, SafeHouse.id.label("safe_house_id"),
             SafeHouse.name.label("safe_house"), SafeHouse.municipality_id,
@@ -52,13 +52,6 @@ def _statement(shape: tuple[bool, ...], exact: bool, paged: bool) -> Select[*tup
         .join(Municipality, Municipality.id == SafeHouse.municipality_id)
         .join(County, County.id == Municipality.county_id)
         .join(Region, Region.id == Municipality.region_id)
-        .outerjoin(Placement, and_(Placement.bed_id == Bed.id, in_effect()))
-        .where(
-            Placement.id.is_(None),
-            Bed.active.is_(True),
-            Bed.out_of_service_reason.is_(None),
-            SafeHouse.active.is_(True),
-        )
     )  # fmt: skip
     query = matching(query, shape, SafeHouse, position, distance)
     query = query.order_by(*nearest_first(shape, exact, distance), SafeHouse.name, Bed.label)

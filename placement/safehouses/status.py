@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from sqlalchemy import ColumnElement, Select, and_, case, literal, or_, select
 
 from placement.placements.models import Placement, in_effect
@@ -32,4 +34,18 @@ def beds_with_status() -> Select[Bed, str]:
         select(Bed, bed_status().label("status"))
         .join(SafeHouse, SafeHouse.id == Bed.safe_house_id)
         .outerjoin(Placement, and_(Placement.bed_id == Bed.id, in_effect()))
+    )
+
+
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+
+
+def only_free(query: Q) -> Q:
+    """`query` (over beds joined to their safe house) narrowed to beds free now: active, in
+    service, in an active house, with no placement in effect."""
+    return query.outerjoin(Placement, and_(Placement.bed_id == Bed.id, in_effect())).where(
+        Placement.id.is_(None),
+        Bed.active.is_(True),
+        Bed.out_of_service_reason.is_(None),
+        SafeHouse.active.is_(True),
     )

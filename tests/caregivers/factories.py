@@ -7,11 +7,13 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from caregivers.households.models import Caregiver, Household
 from placement.core.uow import unit_of_work
 from tests.conftest import SignedIn, municipality_id
+from tests.factories import API
 
 WORCESTER = municipality_id("Worcester", "Worcester")
 
@@ -66,3 +68,14 @@ async def make_caregiver(
         session.add(person)
         await session.flush()
         return person.id
+
+
+async def hold_in_home(
+    client: httpx.AsyncClient, staff: SignedIn, youth: dict[str, Any], household: uuid.UUID
+) -> httpx.Response:
+    """`POST /placements` holding a place in the household for the youth (as `staff`)."""
+    return await client.post(
+        f"{API}/placements",
+        json={"youth_id": youth["id"], "household_id": str(household)},
+        headers=staff.headers,
+    )

@@ -12,7 +12,7 @@ from litestar import Litestar
 
 from placement.core.resources import Resources
 from placement.reference.models import Municipality
-from tests.caregivers.factories import make_caregiver, make_household
+from tests.caregivers.factories import hold_in_home, make_caregiver, make_household
 from tests.caregivers.training_factories import BASICS, SPECIALIZED, complete
 from tests.conftest import FakeClock, municipality_id
 from tests.core.test_route_guards import http_routes
@@ -58,18 +58,10 @@ async def test_a_full_home_is_not_available_and_free_places_are_counted(
     staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
     household = await make_household(resources.sessionmaker, capacity=2)
     youth = await make_youth(client, caseworker)
-    await client.post(
-        f"{API}/placements",
-        json={"youth_id": youth["id"], "household_id": str(household)},
-        headers=staff.headers,
-    )
+    await hold_in_home(client, staff, youth, household)
     assert [h["free_places"] for h in (await available(client, staff))["items"]] == [1]
     other = await make_youth(client, caseworker)
-    await client.post(
-        f"{API}/placements",
-        json={"youth_id": other["id"], "household_id": str(household)},
-        headers=staff.headers,
-    )
+    await hold_in_home(client, staff, other, household)
     assert (await available(client, staff))["total"] == 0
 
 
@@ -122,11 +114,7 @@ async def test_no_household_address_or_position_reaches_a_role_that_may_not_see_
         await make_caregiver(resources.sessionmaker, await make_household(resources.sessionmaker), user)
     caseworker = user if role == "caseworker" else await sign_in("caseworker")
     youth = await make_youth(client, caseworker)
-    held = await client.post(
-        f"{API}/placements",
-        json={"youth_id": youth["id"], "household_id": str(household)},
-        headers=staff.headers,
-    )
+    held = await hold_in_home(client, staff, youth, household)
     assert held.status_code == 201
     ids = {
         "households": str(household),

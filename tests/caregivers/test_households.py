@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from placement.core.audit import AuditEntry
 from placement.core.resources import Resources
-from tests.caregivers.factories import WORCESTER, make_caregiver, make_household
-from tests.caregivers.test_readiness import counted_statements
+from tests.caregivers.factories import WORCESTER, hold_in_home, make_caregiver, make_household
 from tests.conftest import FakeClock
 from tests.factories import API, make_youth
+from tests.statements import counted_statements
 
 ADDRESS = "9 Hidden Hollow Road, Worcester, MA 01609"
 LAT, LON = 42.28311, -71.79957
@@ -330,11 +330,7 @@ async def test_capacity_cannot_drop_below_the_children_held_or_placed_there(
     household = await make_household(resources.sessionmaker, capacity=3)
     for _ in range(2):
         youth = await make_youth(client, caseworker)
-        held = await client.post(
-            f"{API}/placements",
-            json={"youth_id": youth["id"], "household_id": str(household)},
-            headers=staff.headers,
-        )
+        held = await hold_in_home(client, staff, youth, household)
         assert held.status_code == 201
     url, versioned = f"{API}/households/{household}", {**staff.headers, "If-Match": '"1"'}
     refused = await client.patch(url, json={"capacity": 1}, headers=versioned)

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
 from caregivers.households.models import Household
 from caregivers.training.readiness import readiness, ready_for_level
@@ -24,6 +21,7 @@ from placement.core.vocabulary import CARE_LEVELS
 from tests.caregivers.factories import make_caregiver, make_household
 from tests.caregivers.training_factories import BASICS, SPECIALIZED, complete, module_ids
 from tests.conftest import FakeClock, SignedIn
+from tests.statements import counted_statements
 
 API = "/api/v1"
 TODAY = date(2026, 6, 15)
@@ -255,18 +253,3 @@ async def test_readiness_of_many_households_takes_one_statement_however_many(
             result = await readiness(session, many, TODAY, False)
     assert len(small) == len(large) == 1
     assert set(result) == set(many)
-
-
-@contextmanager
-def counted_statements(resources: Resources) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    engine: Engine = resources.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)

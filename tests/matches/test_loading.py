@@ -14,11 +14,11 @@ from placement.core.resources import Resources
 from placement.matches.loading import load_instance
 from placement.matching.arrays import compile_targets
 from placement.matching.rank import rank
-from tests.caregivers.factories import make_caregiver, make_household
-from tests.caregivers.test_readiness import counted_statements
+from tests.caregivers.factories import hold_in_home, make_caregiver, make_household
 from tests.caregivers.training_factories import SPECIALIZED, complete
 from tests.conftest import FakeClock
 from tests.factories import API, make_safe_house, make_youth
+from tests.statements import counted_statements
 
 
 async def test_the_instance_holds_free_beds_and_every_household_as_the_engine_needs_them(
@@ -47,9 +47,7 @@ async def test_the_instance_holds_free_beds_and_every_household_as_the_engine_ne
         session.add(HouseholdYouth(household_id=kin, youth_id=uuid.UUID(youth["id"])))
         await session.commit()
     third = await make_youth(client, caseworker)
-    held = await client.post(
-        f"{API}/placements", json={"youth_id": third["id"], "household_id": str(ready)}, headers=staff.headers
-    )
+    held = await hold_in_home(client, staff, third, ready)
     assert held.status_code == 201, held.text
 
     async with resources.sessionmaker() as session:

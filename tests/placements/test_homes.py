@@ -16,19 +16,9 @@ from caregivers.households.models import Household
 from placement.core.resources import Resources
 from placement.core.uow import unit_of_work
 from placement.placements.models import Placement
-from tests.caregivers.factories import make_household
+from tests.caregivers.factories import hold_in_home, make_household
 from tests.conftest import FakeClock
 from tests.factories import API, make_youth
-
-
-async def hold(
-    client: httpx.AsyncClient, staff: Any, youth: dict[str, Any], household: uuid.UUID
-) -> httpx.Response:
-    return await client.post(
-        f"{API}/placements",
-        json={"youth_id": youth["id"], "household_id": str(household)},
-        headers=staff.headers,
-    )
 
 
 async def test_forty_racing_holds_never_fill_a_home_past_its_capacity(
@@ -37,7 +27,9 @@ async def test_forty_racing_holds_never_fill_a_home_past_its_capacity(
     staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
     homes = [await make_household(resources.sessionmaker, capacity=2) for _ in range(2)]
     youth = [await make_youth(client, caseworker) for _ in range(40)]
-    responses = await asyncio.gather(*(hold(client, staff, y, homes[i % 2]) for i, y in enumerate(youth)))
+    responses = await asyncio.gather(
+        *(hold_in_home(client, staff, y, homes[i % 2]) for i, y in enumerate(youth))
+    )
     assert Counter(r.status_code for r in responses) == {201: 4, 409: 36}
     assert all(
         "full" in r.json()["detail"] or "just held" in r.json()["detail"]
@@ -71,7 +63,7 @@ async def test_a_paused_closed_or_unlicensed_home_refuses_a_hold(
     staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
     fields = {k: date.fromisoformat(v) if k.endswith(("_on", "_until")) and v else v for k, v in home.items()}
     household = await make_household(resources.sessionmaker, **fields)
-    response = await hold(client, staff, await make_youth(client, caseworker), household)
+    response = await hold_in_home(client, staff, await make_youth(client, caseworker), household)
     assert response.status_code == 409 and detail in response.json()["detail"]
     assert response.headers["content-type"].startswith("application/problem+json")
 
@@ -83,7 +75,7 @@ async def test_a_pause_that_has_ended_no_longer_keeps_children_away(
     household = await make_household(
         resources.sessionmaker, availability="paused", paused_until=clock.now.date()
     )
-    response = await hold(client, staff, await make_youth(client, caseworker), household)
+    response = await hold_in_home(client, staff, await make_youth(client, caseworker), household)
     assert response.status_code == 201, response.text
     assert response.json()["household_id"] == str(household) and response.json()["bed_id"] is None
 
@@ -113,9 +105,9 @@ async def test_a_kin_home_takes_only_the_youth_related_to_it(
         headers=staff.headers,
     )
     household = uuid.UUID(created.json()["id"])
-    refused = await hold(client, staff, stranger, household)
+    refused = await hold_in_home(client, staff, stranger, household)
     assert refused.status_code == 422 and "related" in refused.json()["detail"]
-    held = await hold(client, staff, related, household)
+    held = await hold_in_home(client, staff, related, household)
     assert held.status_code == 201, held.text
 
 
@@ -125,14 +117,14 @@ async def test_a_cancelled_hold_frees_the_place_and_a_placement_names_its_home(
     staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
     household = await make_household(resources.sessionmaker, capacity=1, name="The Nguyen household")
     first, second = await make_youth(client, caseworker), await make_youth(client, caseworker)
-    held = (await hold(client, staff, first, household)).json()
+    held = (await hold_in_home(client, staff, first, household)).json()
     assert held["household"] == "The Nguyen household" and held["safe_house"] is None
-    assert (await hold(client, staff, second, household)).status_code == 409
+    assert (await hold_in_home(client, staff, second, household)).status_code == 409
     cancelled = await client.post(
         f"{API}/placements/{held['id']}/cancel", json={"reason": "youth_declined"}, headers=staff.headers
     )
     assert cancelled.status_code == 200
-    assert (await hold(client, staff, second, household)).status_code == 201
+    assert (await hold_in_home(client, staff, second, household)).status_code == 201
     listed = await client.get(f"{API}/placements?household_id={household}", headers=staff.headers)
     assert listed.json()["total"] == 2
 
@@ -148,7 +140,7 @@ async def test_a_hold_names_exactly_one_of_a_bed_and_a_household(
         json={"youth_id": youth["id"], "household_id": str(uuid.uuid4()), "bed_id": str(uuid.uuid4())},
         headers=staff.headers,
     )
-    unknown = await hold(client, staff, youth, uuid.uuid4())
+    unknown = await hold_in_home(client, staff, youth, uuid.uuid4())
     assert (neither.status_code, both.status_code, unknown.status_code) == (422, 422, 422)
 
 
@@ -166,7 +158,7 @@ async def test_an_expired_hold_in_a_home_does_not_keep_its_place(
     )
     assert response.status_code == 201
     clock.advance(minutes=6)
-    assert (await hold(client, staff, second, household)).status_code == 201
+    assert (await hold_in_home(client, staff, second, household)).status_code == 201
 
 
 @pytest.mark.parametrize(
@@ -177,7 +169,7 @@ async def test_a_hold_in_a_home_that_stopped_taking_children_cannot_be_confirmed
 ) -> None:
     staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
     household = await make_household(resources.sessionmaker, name="The Baptiste household")
-    held = (await hold(client, staff, await make_youth(client, caseworker), household)).json()
+    held = (await hold_in_home(client, staff, await make_youth(client, caseworker), household)).json()
     async with unit_of_work(resources.sessionmaker) as session:
         await session.execute(update(Household).where(Household.id == household).values(**change))
     confirmed = await client.post(f"{API}/placements/{held['id']}/confirm", headers=staff.headers)
@@ -193,7 +185,7 @@ async def test_a_safety_plan_that_excludes_a_home_refuses_a_hold_there(
     household = await make_household(resources.sessionmaker, name="The Walsh household")
     youth = await make_youth(client, caseworker, excluded_household_ids=[str(household)])
     assert youth["excluded_household_ids"] == [str(household)]
-    refused = await hold(client, staff, youth, household)
+    refused = await hold_in_home(client, staff, youth, household)
     assert refused.status_code == 422 and "excludes The Walsh household" in refused.json()["detail"]
     unknown = await client.patch(
         f"{API}/youth/{youth['id']}",

@@ -73,6 +73,10 @@ class TargetArrays:
     """The household itself, or the safe house of a bed: where a sibling group stays together."""
     site_ids: tuple[str, ...]
     xyz: Floats
+    """Unit vectors of the exact positions: the hard rules (distance, danger zones) use these."""
+    area_xyz: Floats
+    """Unit vectors of the area points (the municipality's centre, or the exact position when the
+    target names none): closeness and distance bands use these, so they reveal no exact position."""
     region: Int32s
     capacity: Int32s
     group_room: Int32s
@@ -136,6 +140,10 @@ def compile_targets(targets: Iterable[Target], reference_date: date) -> TargetAr
         xyz=unit_vectors(
             np.array([t.lat for t in ordered], dtype=np.float64),
             np.array([t.lon for t in ordered], dtype=np.float64),
+        ).reshape(n, 3),
+        area_xyz=unit_vectors(
+            np.array([t.lat if t.area_lat is None else t.area_lat for t in ordered], dtype=np.float64),
+            np.array([t.lon if t.area_lon is None else t.area_lon for t in ordered], dtype=np.float64),
         ).reshape(n, 3),
         region=np.array([regions[t.region] for t in ordered], dtype=np.int32),
         capacity=capacity,

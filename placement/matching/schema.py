@@ -74,6 +74,11 @@ class Target(Record, frozen=True, kw_only=True):
     """The safe house a bed belongs to; required for beds, absent for households."""
     lat: Latitude
     lon: Longitude
+    area_lat: Latitude | None = None
+    area_lon: Longitude | None = None
+    """The centre of the target's municipality: closeness and the distance band are measured from
+    it when given (so a score term reveals no more than the band); the hard rules (distance, danger
+    zones) always use the exact ``lat``/``lon``. Both or neither; absent, the exact point."""
     region: str
     capacity: Annotated[int, msgspec.Meta(ge=0, le=100)] = 1
     min_age: Age = 0
@@ -100,6 +105,8 @@ class Target(Record, frozen=True, kw_only=True):
             raise ValueError("a bed holds one youth: capacity is 0 (taken) or 1 (free)")
         if self.min_age > self.max_age:
             raise ValueError("min_age must not exceed max_age")
+        if (self.area_lat is None) != (self.area_lon is None):
+            raise ValueError("area_lat and area_lon go together: give both or neither")
 
 
 class Instance(Record, frozen=True, kw_only=True):

@@ -1,11 +1,16 @@
-"""The soft score: integer terms for (youth, target) pairs, given as index vectors."""
+"""The soft score: integer terms for (youth, target) pairs, given as index vectors.
+
+Closeness and the distance band are measured to the target's area point (its municipality's
+centre when the instance gives one), never to its exact position: both are shown to roles that
+may see only bands, and a score term finer than the band would locate a safe house.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from placement.core.geo import distance_band
-from placement.matching.arrays import Int32s, TargetArrays, YouthArrays
+from placement.matching.arrays import Floats, Int32s, TargetArrays, YouthArrays
 from placement.matching.geo import km_from_dot
 from placement.matching.schema import Assignment, ScoreTerms
 from placement.matching.weights import Weights
@@ -13,16 +18,26 @@ from placement.matching.weights import Weights
 TERMS: tuple[str, ...] = tuple(ScoreTerms.__struct_fields__)
 
 
-def pair_distance_km(youth: YouthArrays, targets: TargetArrays, ys: Int32s, ts: Int32s) -> np.ndarray:
-    dot = np.einsum("ij,ij->i", youth.xyz[ys], targets.xyz[ts])
-    return km_from_dot(dot)
+def origin_km(youth: YouthArrays, ys: Int32s, points: Floats) -> Floats:
+    """Great-circle distance from the origin of youth ``ys[i]`` to the unit vector ``points[i]``."""
+    return km_from_dot(np.einsum("ij,ij->i", youth.xyz[ys], points))
+
+
+def exact_km(youth: YouthArrays, targets: TargetArrays, ys: Int32s, ts: Int32s) -> Floats:
+    """To the targets' exact positions: for the roles that may see them."""
+    return origin_km(youth, ys, targets.xyz[ts])
+
+
+def area_km(youth: YouthArrays, targets: TargetArrays, ys: Int32s, ts: Int32s) -> Floats:
+    """To the targets' area points: what closeness and the band are measured on."""
+    return origin_km(youth, ys, targets.area_xyz[ts])
 
 
 def score_terms(
     youth: YouthArrays, targets: TargetArrays, ys: Int32s, ts: Int32s, weights: Weights
 ) -> dict[str, Int32s]:
     """Each term for each pair ``(ys[i], ts[i])``; the terms add up to the score."""
-    km = pair_distance_km(youth, targets, ys, ts)
+    km = area_km(youth, targets, ys, ts)
     nearness = np.clip(1.0 - km / youth.max_km[ys], 0.0, 1.0)
     extra = np.zeros(len(ys), dtype=np.int32)
     common_language = np.zeros(len(ys), dtype=np.bool_)
@@ -59,18 +74,19 @@ def breakdowns(terms: dict[str, Int32s]) -> list[ScoreTerms]:
 def assignments(
     youth: YouthArrays, targets: TargetArrays, ys: Int32s, ts: Int32s, weights: Weights, *, banded: bool
 ) -> list[Assignment]:
-    """The pairs as result records: score, breakdown and distance (the band always; the exact
-    distance only when not ``banded``)."""
-    terms = score_terms(youth, targets, ys, ts, weights)
-    km = pair_distance_km(youth, targets, ys, ts).tolist()
+    """The pairs as result records: score, breakdown and distance (the band of the area distance
+    always; the exact distance only when not ``banded``)."""
+    terms = breakdowns(score_terms(youth, targets, ys, ts, weights))
+    exact = exact_km(youth, targets, ys, ts).tolist()
+    area = area_km(youth, targets, ys, ts).tolist()
     return [
         Assignment(
             youth_id=youth.youth[y].id,
             target_id=targets.targets[t].id,
             score=parts.total,
             terms=parts,
-            distance_km=None if banded else round(d, 1),
-            distance_band=distance_band(d),
+            distance_km=None if banded else round(km, 1),
+            distance_band=distance_band(band_km),
         )
-        for y, t, parts, d in zip(ys.tolist(), ts.tolist(), breakdowns(terms), km, strict=True)
+        for y, t, parts, km, band_km in zip(ys.tolist(), ts.tolist(), terms, exact, area, strict=True)
     ]

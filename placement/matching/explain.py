@@ -2,7 +2,8 @@
 
 Both evaluate the rules of ``rules`` one by one on the same arrays feasibility uses, so an
 explanation always agrees with what the solver was allowed to do. Distances come exact, or in
-bands for the roles that may not see positions (``banded=True``).
+bands of the distance to the target's area point for the roles that may not see positions
+(``banded=True``).
 """
 
 from __future__ import annotations

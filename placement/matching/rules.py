@@ -79,10 +79,12 @@ class Pair:
     def target(self) -> Target:
         return self.targets.targets[self.t]
 
-    def km_to(self, xyz: Floats) -> float:
-        return float(km_from_dot(np.dot(xyz, self.targets.xyz[self.t])))
-
-    def distance(self, km: float) -> str:
+    def distance_from(self, xyz: Floats) -> str:
+        """How far the target is from a point, as the role may see it: the exact distance, or
+        the band of the distance to the target's area point, which reveals no more than its
+        municipality (the rules themselves always judge the exact position)."""
+        points = self.targets.area_xyz if self.banded else self.targets.xyz
+        km = float(km_from_dot(np.dot(xyz, points[self.t])))
         return format_distance(km, banded=self.banded)
 
 
@@ -199,8 +201,7 @@ def _kinship_detail(p: Pair) -> str:
 
 
 def _distance_detail(p: Pair) -> str:
-    km = p.km_to(p.youth.xyz[p.y])
-    return f"distance {p.distance(km)} > maximum {p.person.max_distance_km:g} km"
+    return f"distance {p.distance_from(p.youth.xyz[p.y])} > maximum {p.person.max_distance_km:g} km"
 
 
 def _danger_zone_detail(p: Pair) -> str:
@@ -208,11 +209,10 @@ def _danger_zone_detail(p: Pair) -> str:
     first = int(np.searchsorted(p.youth.zone_youth, p.y))
     inside = []
     for k, zone in enumerate(zones):
-        km = p.km_to(p.youth.zone_xyz[first + k])
-        if np.dot(p.youth.zone_xyz[first + k], p.targets.xyz[p.t]) >= p.youth.zone_cos[first + k]:
-            inside.append(
-                f"danger zone {k + 1}: {p.distance(km)} from its centre ≤ radius {zone.radius_km:g} km"
-            )
+        centre = p.youth.zone_xyz[first + k]
+        if np.dot(centre, p.targets.xyz[p.t]) >= p.youth.zone_cos[first + k]:
+            away = p.distance_from(centre)
+            inside.append(f"danger zone {k + 1}: {away} from its centre ≤ radius {zone.radius_km:g} km")
     return "inside " + "; ".join(inside)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import placement.matching
-from placement.matching.explain import why_not
+from placement.matching.explain import no_match, why_not
 from placement.matching.problem import problem_of
 from placement.matching.rank import rank
 from placement.matching.schema import Assignment, Instance, Target, read_instance
@@ -87,6 +87,25 @@ def test_a_target_inside_a_danger_zone_is_ruled_out_though_its_area_point_is_out
     y, t = compiled(make_instance([youth], [inside, in_area("outside", 12.0, 6.5)]))
     assert [f.rule for f in why_not(y, t, Weights(), "y1", "inside").failures] == ["danger_zone"]
     assert why_not(y, t, Weights(), "y1", "outside").feasible
+
+
+def test_a_banded_distance_detail_gives_the_band_of_the_area_distance() -> None:
+    y, t = compiled(make_instance([make_youth(max_distance_km=30.0)], [in_area("t1", 35.0, 20.0)]))
+    exact = why_not(y, t, Weights(), "y1", "t1").failures[0].detail
+    banded = why_not(y, t, Weights(), "y1", "t1", banded=True).failures[0].detail
+    (miss,) = no_match(y, t, 0, Weights(), banded=True).near_misses
+    assert exact == "distance 35.0 km > maximum 30 km"
+    assert banded == miss.failure.detail == "distance 10-25 km > maximum 30 km"
+
+
+def test_a_banded_danger_zone_detail_gives_the_band_of_the_area_distance() -> None:
+    zone = DangerZone(lat=km_north(6.0)[0], lon=km_north(6.0)[1], radius_km=2.0)
+    y, t = compiled(make_instance([make_youth(danger_zones=(zone,))], [in_area("t1", 6.5, 12.0)]))
+    exact = why_not(y, t, Weights(), "y1", "t1").failures[0].detail
+    banded = why_not(y, t, Weights(), "y1", "t1", banded=True).failures[0].detail
+    (miss,) = no_match(y, t, 0, Weights(), banded=True).near_misses
+    assert exact == "inside danger zone 1: 0.5 km from its centre ≤ radius 2 km"
+    assert banded == miss.failure.detail == "inside danger zone 1: 5-10 km from its centre ≤ radius 2 km"
 
 
 def test_banded_targets_ranked_above_show_only_the_band_of_the_area_distance() -> None:

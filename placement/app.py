@@ -28,6 +28,7 @@ from placement.core.resources import Resources, utc_now
 from placement.core.security import routes as security_routes
 from placement.core.security.guards import PUBLIC, authorize
 from placement.core.settings import Settings
+from placement.matches import routes as match_routes
 from placement.placements import routes as placement_routes
 from placement.placements.occupancy import places_taken
 from placement.reference import routes as reference_routes
@@ -72,6 +73,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             safehouse_routes.router,
             youth_routes.router,
             placement_routes.router,
+            match_routes.router,
             household_routes.router,
             training_routes.router,
             audit_routes.router,

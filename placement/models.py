@@ -7,6 +7,7 @@ from placement.core.audit import AuditEntry
 from placement.core.db import Base
 from placement.core.idempotency import IdempotencyRecord
 from placement.core.security.models import AccessToken, User
+from placement.matches.models import MatchBatch, MatchInstance, MatchRequest
 from placement.placements.models import Placement
 from placement.reference.models import County, Municipality, Region
 from placement.safehouses.models import Bed, SafeHouse
@@ -23,6 +24,9 @@ __all__ = [
     "Household",
     "HouseholdYouth",
     "IdempotencyRecord",
+    "MatchBatch",
+    "MatchInstance",
+    "MatchRequest",
     "Municipality",
     "Notification",
     "Placement",

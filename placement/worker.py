@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -18,9 +19,13 @@ from placement.core.jobs import redis_settings
 from placement.core.resources import Resources
 from placement.core.settings import Settings
 from placement.core.uow import unit_of_work
+from placement.matches.batches import solve_batch
+from placement.matches.solving import solve_request, sweep_lost_work
 from placement.placements.service import expire_overdue_holds
 
 log = logging.getLogger("placement.worker")
+POLL_SECONDS = 0.02  # how soon a queued job starts: a caseworker waits on a match request's solve
+JOB_TIMEOUT_SECONDS = 600
 ObserveJob = Callable[[str, float], None]  # (function name, seconds)
 
 
@@ -51,6 +56,21 @@ async def write_daily_reminders(ctx: dict[str, Any]) -> int:
         count = await write_reminders(session, today, settings.stale_after_days, settings.timezone)
     log.info("wrote %d reminder(s) due on %s", count, today)
     return count
+
+
+async def solve_match_request(ctx: dict[str, Any], request_id: str, attempt: int) -> str:
+    """Solve one attempt of a match request (ids only on the queue)."""
+    return await solve_request(ctx["resources"], uuid.UUID(request_id), attempt)
+
+
+async def solve_match_batch(ctx: dict[str, Any], batch_id: str, attempt: int) -> str:
+    """Solve one attempt of a batch rematch."""
+    return await solve_batch(ctx["resources"], uuid.UUID(batch_id), attempt)
+
+
+async def sweep_matches(ctx: dict[str, Any]) -> dict[str, int]:
+    """Enqueue again the match requests and batches whose solve was lost; expire old answers."""
+    return await sweep_lost_work(ctx["resources"])
 
 
 def timed(job: WorkerCoroutine, observe: ObserveJob | None) -> WorkerCoroutine:
@@ -88,16 +108,21 @@ def worker_settings(
     redis: RedisSettings = redis_settings(settings)
     expire, forget = timed(expire_holds, observe_job), timed(forget_idempotency_keys, observe_job)
     remind = timed(write_daily_reminders, observe_job)
+    solve, batch = timed(solve_match_request, observe_job), timed(solve_match_batch, observe_job)
+    sweep = timed(sweep_matches, observe_job)
     return {
-        "functions": [expire, forget, remind],
+        "functions": [expire, forget, remind, solve, batch, sweep],
         "cron_jobs": [
             cron(expire, second=0, unique=True, run_at_startup=True),
             cron(forget, minute=17, second=30, unique=True),
             cron(remind, hour=6, minute=5, unique=True),
+            cron(sweep, second=30, unique=True, run_at_startup=True),
         ],
         "redis_settings": redis,
         "on_startup": startup,
         "on_shutdown": shutdown,
         "handle_signals": False,
         "health_check_interval": 60,
+        "poll_delay": POLL_SECONDS,
+        "job_timeout": JOB_TIMEOUT_SECONDS,
     }

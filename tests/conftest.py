@@ -38,6 +38,9 @@ TEST_PASSWORD = "correct horse battery staple"
 # Redis database the tests use and flush (override to run suites side by side on one server).
 TEST_REDIS_DB = int(os.environ.get("PLACEMENT_TEST_REDIS_DB", "15"))
 MUTABLE_TABLES = (
+    "match_batches",
+    "match_requests",
+    "match_instances",
     "notifications",
     "completions",
     "caregivers",

@@ -15,7 +15,13 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 
-from placement.core.errors import OVERLOADED, PROBLEM_MEDIA_TYPE, RETRY_AFTER_SECONDS, problem_document
+from placement.core.errors import (
+    OVERLOADED,
+    PROBLEM_MEDIA_TYPE,
+    RETRY_AFTER_SECONDS,
+    DomainError,
+    problem_document,
+)
 
 
 def unqueued(path: str) -> bool:
@@ -23,8 +29,13 @@ def unqueued(path: str) -> bool:
     return path.startswith("/health/") or path == "/metrics"
 
 
-class Overloaded(Exception):
-    """No turn within the wait, or the queue is full."""
+class Overloaded(DomainError):
+    """No turn within the wait, or the queue is full (503 with Retry-After)."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__(OVERLOADED, retry_after=RETRY_AFTER_SECONDS)
 
 
 class Admission:
@@ -39,10 +50,19 @@ class Admission:
         self._turns = asyncio.Semaphore(limit)
 
     @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[None]:
+    async def turn(self) -> AsyncIterator[Turn]:
         """Hold one of the `limit` places for the block. Raises Overloaded."""
         if self._turns.locked() and self.waiting >= self.queue:
             raise Overloaded
+        await self._take_turn()
+        turn = Turn(self)
+        try:
+            yield turn
+        finally:
+            if turn.held:
+                self._give_turn()
+
+    async def _take_turn(self) -> None:
         self.waiting += 1
         try:
             async with asyncio.timeout(self.wait):
@@ -52,11 +72,30 @@ class Admission:
         finally:
             self.waiting -= 1
         self.in_flight += 1
+
+    def _give_turn(self) -> None:
+        self.in_flight -= 1
+        self._turns.release()
+
+
+class Turn:
+    """One admitted request's place (in its scope's state as `turn`)."""
+
+    def __init__(self, admission: Admission) -> None:
+        self._admission = admission
+        self.held = True
+
+    @contextlib.asynccontextmanager
+    async def aside(self) -> AsyncIterator[None]:
+        """Give this place to another request while the block waits on something outside the
+        service (a solve it asked for), and take one again after it. Raises Overloaded."""
+        self._admission._give_turn()
+        self.held = False
         try:
             yield
         finally:
-            self.in_flight -= 1
-            self._turns.release()
+            await self._admission._take_turn()
+            self.held = True
 
 
 def admission_middleware(admission: Admission) -> Callable[[ASGIApp], ASGIApp]:
@@ -68,7 +107,8 @@ def admission_middleware(admission: Admission) -> Callable[[ASGIApp], ASGIApp]:
                 await app(scope, receive, send)
                 return
             try:
-                async with admission.turn():
+                async with admission.turn() as turn:
+                    scope.setdefault("state", {})["turn"] = turn
                     await app(scope, receive, send)
             except Overloaded:
                 await send_overloaded(scope, send)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from placement.core.audit_sealer import AuditSealer
 from placement.core.db import create_engine, create_sessionmaker
 from placement.core.jobs import create_job_pool
+from placement.core.offload import ProcessPool
 from placement.core.security.token_cache import TokenCache
 from placement.core.settings import Settings
 
@@ -40,6 +41,7 @@ class Resources:
     sealer: AuditSealer
     clock: Callable[[], datetime] = field(default=utc_now)
     tokens: TokenCache = field(default_factory=TokenCache)
+    offload: ProcessPool = field(default_factory=lambda: ProcessPool(1))
 
     @classmethod
     async def open(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> Resources:
@@ -48,10 +50,19 @@ class Resources:
         key = settings.audit_key.encode() if settings.audit_key else None
         sealer = AuditSealer(create_engine(settings, pool_size=2), key)  # off the requests' pool
         sessionmaker = create_sessionmaker(engine, key, sealer.nudge)
-        return cls(settings, engine, sessionmaker, redis, sealer, in_zone(clock, settings.zone))
+        return cls(
+            settings,
+            engine,
+            sessionmaker,
+            redis,
+            sealer,
+            in_zone(clock, settings.zone),
+            offload=ProcessPool(settings.solver_processes),
+        )
 
     async def close(self) -> None:
         """Stop the sealer, seal what this process recorded, then close the connections."""
+        self.offload.close()
         await self.sealer.stop()
         try:
             await self.sealer.seal_before_exit()

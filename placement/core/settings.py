@@ -87,6 +87,12 @@ class Settings:
     # edits still show, but someone able to rewrite the table could recompute every hash.
     # Set it before the first entry is written; changing it later breaks verification.
     audit_key: str | None = None
+    # Match requests: proposals older than this read as expired (the data has moved on); a request
+    # or batch queued or solving this long with no live solve is enqueued again by the sweep; and
+    # the solver runs in this many processes beside the worker (off its event loop).
+    match_valid_minutes: int = 60
+    match_sweep_after_seconds: int = 60
+    solver_processes: int = 1
     # Run the arq worker inside the API process (the embedded, one-process mode).
     run_worker_inline: bool = False
     # Database statements logged (debugging only).
@@ -125,6 +131,9 @@ class Settings:
             max_in_flight=number("MAX_IN_FLIGHT", defaults.max_in_flight),
             max_queued=number("MAX_QUEUED", defaults.max_queued),
             queue_wait_seconds=seconds("QUEUE_WAIT_SECONDS", defaults.queue_wait_seconds),
+            match_valid_minutes=number("MATCH_VALID_MINUTES", defaults.match_valid_minutes),
+            match_sweep_after_seconds=number("MATCH_SWEEP_AFTER_SECONDS", defaults.match_sweep_after_seconds),
+            solver_processes=number("SOLVER_PROCESSES", defaults.solver_processes),
             echo_sql=env.get(ENV_PREFIX + "ECHO_SQL", "") == "1",
             audit_key=env.get(ENV_PREFIX + "AUDIT_KEY") or None,
             log_format=parse_log_format(env.get(ENV_PREFIX + "LOG_FORMAT") or defaults.log_format),

@@ -21,13 +21,16 @@ from caregivers.households.models import PLACEABLE_LICENCES, Household
 from caregivers.households.occupancy import taken_in
 from caregivers.households.service import open_on, related_youth
 from caregivers.training.readiness import readiness
-from placement.matching.schema import DangerZone, Instance, Target, Youth
+from placement.matching.schema import SAFE_HOUSE_BED, DangerZone, Instance, Target, Youth
 from placement.matching.weights import Weights
 from placement.placements.occupancy import places_taken
 from placement.reference.models import Municipality, Region
 from placement.safehouses.models import Bed, SafeHouse
 from placement.safehouses.status import only_free
 from placement.youth.models import Youth as YouthRecord
+
+_AREA = (Municipality.lat.label("area_lat"), Municipality.lon.label("area_lon"))
+"""The centre of the target's municipality: the engine measures closeness and bands from it."""
 
 
 async def load_instance(
@@ -36,11 +39,18 @@ async def load_instance(
     now: datetime,
     counts_self_reported: bool,
     weights: Weights | None = None,
+    *,
+    kinds: Collection[str] = (),
+    max_distance_km: float | None = None,
 ) -> Instance:
-    """The youth `youth_ids` and every candidate bed and household, judged on `now`'s day."""
-    youth = await load_youth(session, youth_ids)
-    beds = await free_beds(session)
-    homes = await households(session, now, counts_self_reported)
+    """The youth `youth_ids` and every candidate bed and household (of `kinds`, if given),
+    judged on `now`'s day; `max_distance_km` tightens each youth's own maximum."""
+    youth = await load_youth(session, youth_ids, max_distance_km)
+    home_kinds = [kind for kind in kinds if kind != SAFE_HOUSE_BED]
+    beds = await free_beds(session) if not kinds or SAFE_HOUSE_BED in kinds else []
+    homes = (
+        await households(session, now, counts_self_reported, home_kinds) if not kinds or home_kinds else []
+    )
     return Instance(
         reference_date=now.date(),
         weights=weights or Weights(),
@@ -49,7 +59,9 @@ async def load_instance(
     )
 
 
-async def load_youth(session: AsyncSession, youth_ids: Collection[uuid.UUID]) -> list[Youth]:
+async def load_youth(
+    session: AsyncSession, youth_ids: Collection[uuid.UUID], max_distance_km: float | None = None
+) -> list[Youth]:
     rows = await session.execute(
         select(YouthRecord, Region.name.label("region"))
         .join(Municipality, Municipality.id == YouthRecord.origin_municipality_id)
@@ -57,10 +69,10 @@ async def load_youth(session: AsyncSession, youth_ids: Collection[uuid.UUID]) ->
         .where(YouthRecord.id.in_(youth_ids))
         .order_by(YouthRecord.id)
     )
-    return [engine_youth(record, region) for record, region in rows]
+    return [engine_youth(record, region, max_distance_km) for record, region in rows]
 
 
-def engine_youth(record: YouthRecord, region: str) -> Youth:
+def engine_youth(record: YouthRecord, region: str, max_distance_km: float | None = None) -> Youth:
     return Youth(
         id=str(record.id),
         date_of_birth=record.date_of_birth,
@@ -73,7 +85,7 @@ def engine_youth(record: YouthRecord, region: str) -> Youth:
         specialised_care=record.specialised_care,
         sibling_group=record.sibling_group,
         urgency=record.urgency,
-        max_distance_km=float(record.max_distance_km),
+        max_distance_km=min(float(record.max_distance_km), max_distance_km or float("inf")),
         danger_zones=tuple(
             DangerZone(lat=zone["lat"], lon=zone["lon"], radius_km=zone["radius_km"])
             for zone in record.danger_zones
@@ -89,7 +101,7 @@ async def free_beds(session: AsyncSession) -> list[Target]:
         select(
             Bed.id, SafeHouse.id.label("safe_house_id"), SafeHouse.lat, SafeHouse.lon,
             Region.name.label("region"), SafeHouse.min_age, SafeHouse.max_age, SafeHouse.genders,
-            SafeHouse.services, SafeHouse.languages,
+            SafeHouse.services, SafeHouse.languages, *_AREA,
         )
         .join(SafeHouse, SafeHouse.id == Bed.safe_house_id)
         .join(Municipality, Municipality.id == SafeHouse.municipality_id)
@@ -107,28 +119,25 @@ async def free_beds(session: AsyncSession) -> list[Target]:
     ]
 
 
-async def households(session: AsyncSession, now: datetime, counts_self_reported: bool) -> list[Target]:
-    """Every household, with its free places now, its availability and licence on `now`'s day,
-    the levels of care it is ready for and the youth it is related to."""
+async def households(
+    session: AsyncSession, now: datetime, counts_self_reported: bool, kinds: Collection[str] = ()
+) -> list[Target]:
+    """Every household (of `kinds`, if given), with its free places now, its availability and
+    licence on `now`'s day, the levels of care it is ready for and the youth it is related to."""
     places = places_taken()
-    rows = (
-        (
-            await session.execute(
-                select(
-                    *Household.__table__.c,
-                    Region.name.label("region"),
-                    taken_in(places).label("taken"),
-                    related_youth().label("related_youth_ids"),
-                )
-                .join(Municipality, Municipality.id == Household.municipality_id)
-                .join(Region, Region.id == Municipality.region_id)
-                .outerjoin(places, places.c.household_id == Household.id)
-                .order_by(Household.id)
-            )
-        )
-        .mappings()
-        .all()
+    query = select(
+        *Household.__table__.c,
+        Region.name.label("region"),
+        *_AREA,
+        taken_in(places).label("taken"),
+        related_youth().label("related_youth_ids"),
+    ).join(Municipality, Municipality.id == Household.municipality_id)
+    query = query.join(Region, Region.id == Municipality.region_id).outerjoin(
+        places, places.c.household_id == Household.id
     )
+    if kinds:
+        query = query.where(Household.kind.in_(kinds))
+    rows = (await session.execute(query.order_by(Household.id))).mappings().all()
     today = now.date()
     levels = await readiness(session, [row["id"] for row in rows], today, counts_self_reported)
     return [
@@ -149,10 +158,12 @@ async def households(session: AsyncSession, now: datetime, counts_self_reported:
 
 
 def _profile(row: Mapping[Any, Any]) -> dict[str, Any]:
-    """Where a bed's house or a household is, and whom and what it takes."""
+    """Where a bed's house or a household is (and its town's centre), and whom and what it takes."""
     return {
         "lat": row["lat"],
         "lon": row["lon"],
+        "area_lat": row["area_lat"],
+        "area_lon": row["area_lon"],
         "region": row["region"],
         "min_age": row["min_age"],
         "max_age": row["max_age"],

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from placement.core.audit import AuditEntry
 from placement.core.resources import Resources
+from tests.audited import denials
 from tests.caregivers.factories import WORCESTER, hold_in_home, make_caregiver, make_household
 from tests.conftest import FakeClock
 from tests.factories import API, make_youth
@@ -45,14 +46,6 @@ def household_body(**overrides: Any) -> dict[str, Any]:
 
 async def create(client: httpx.AsyncClient, staff: Any, **overrides: Any) -> httpx.Response:
     return await client.post(f"{API}/households", json=household_body(**overrides), headers=staff.headers)
-
-
-async def denials(resources: Resources, user_id: uuid.UUID) -> list[tuple[str, int | None]]:
-    async with resources.sessionmaker() as session:
-        rows = await session.scalars(
-            select(AuditEntry).where(AuditEntry.actor_id == user_id, AuditEntry.outcome == "denied")
-        )
-        return [(e.action, e.status) for e in rows]
 
 
 async def test_staff_register_a_household_and_read_it_back_with_an_etag(

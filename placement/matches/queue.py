@@ -1,0 +1,36 @@
+"""The match jobs on the queue (ids and attempt numbers only, never a record's contents) and the
+announcement that a request has its answer."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from arq.connections import ArqRedis
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+SOLVE_REQUEST = "solve_match_request"
+SOLVE_BATCH = "solve_match_batch"
+log = logging.getLogger("placement.matches")
+
+
+async def enqueue(redis: ArqRedis, job: str, row_id: uuid.UUID, attempt: int) -> None:
+    """Enqueue one attempt of a solve (call after the commit). If Redis is down the request or
+    batch stays queued, and the sweep enqueues it again."""
+    try:
+        await redis.enqueue_job(job, str(row_id), attempt, _job_id=f"{job}:{row_id}:{attempt}")
+    except (RedisError, OSError):
+        log.warning("could not enqueue %s %s; the sweep will", job, row_id)
+
+
+def answered_channel(request_id: uuid.UUID) -> str:
+    """Where a solve announces that a request has its answer (the message carries nothing else)."""
+    return f"placement:match-request:{request_id}"
+
+
+async def announce_answer(redis: Redis, request_id: uuid.UUID) -> None:
+    try:
+        await redis.publish(answered_channel(request_id), "answered")
+    except (RedisError, OSError):
+        log.warning("could not announce the answer to match request %s", request_id)

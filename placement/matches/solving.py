@@ -1,0 +1,192 @@
+"""Solving match requests and batches in the worker: claim, load, solve off the event loop, store.
+
+A job carries ids only (and the attempt it was enqueued for). It claims its attempt, loads the
+instance in one snapshot, has a pool process solve it, and stores the answer only if its attempt
+is still the one solving: a solve the sweep has replaced, or a request cancelled meanwhile, stores
+nothing, so solving twice stores one answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import uuid
+import zlib
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import msgspec
+from sqlalchemy import or_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.core import audit
+from placement.core.resources import Resources
+from placement.core.uow import after_commit, unit_of_work
+from placement.matches import engine_calls
+from placement.matches.loading import load_instance
+from placement.matches.models import ANSWERED, UNSOLVED, MatchBatch, MatchInstance, MatchRequest
+from placement.matches.queue import SOLVE_BATCH, SOLVE_REQUEST, announce_answer, enqueue
+from placement.matching.limits import DEFAULT_SECONDS
+from placement.matching.schema import Instance
+
+log = logging.getLogger("placement.matches")
+Solvable = TypeVar("Solvable", MatchRequest, MatchBatch)
+
+
+def lease(resources: Resources, now: datetime, *, jointly: bool = False) -> datetime:
+    """When the sweep presumes a solve begun `now` lost: after the setting's wait, and for a
+    joint solve the engine's wall-clock cap on top (ranking one request takes no time to speak of)."""
+    cap = DEFAULT_SECONDS if jointly else 0
+    return now + timedelta(seconds=cap + resources.settings.match_sweep_after_seconds)
+
+
+async def claim(
+    session: AsyncSession, model: type[Solvable], row_id: uuid.UUID, attempt: int, until: datetime
+) -> Solvable | None:
+    """Mark this attempt solving, if it is still the request's (or batch's) current one."""
+    claimed: Solvable | None = await session.scalar(
+        update(model)
+        .where(model.id == row_id, model.attempt == attempt, model.status.in_(UNSOLVED))
+        .values(status="solving", lease_until=until)
+        .returning(model)
+    )
+    return claimed
+
+
+async def keep_instance(session: AsyncSession, body: bytes) -> str:
+    """Store the instance's JSON (compressed) under its digest; returns the digest."""
+    digest = hashlib.sha256(body).hexdigest()
+    await session.execute(
+        insert(MatchInstance).values(digest=digest, body=zlib.compress(body, 6)).on_conflict_do_nothing()
+    )
+    return digest
+
+
+async def snapshot_instance(
+    resources: Resources,
+    youth_ids: Collection[uuid.UUID],
+    now: datetime,
+    *,
+    kinds: Collection[str] = (),
+    max_distance_km: float | None = None,
+) -> Instance:
+    """The instance, read in one snapshot of the database (its statements see the same data)."""
+    async with resources.sessionmaker() as session:
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return await load_instance(
+            session,
+            youth_ids,
+            now,
+            resources.settings.readiness_counts_self_reported,
+            kinds=kinds,
+            max_distance_km=max_distance_km,
+        )
+
+
+async def solve_request(resources: Resources, request_id: uuid.UUID, attempt: int) -> str:
+    """Solve one attempt of a match request; returns what became of it."""
+    now = resources.clock()
+    async with unit_of_work(resources.sessionmaker) as session:
+        request = await claim(session, MatchRequest, request_id, attempt, lease(resources, now))
+    if request is None:
+        return "skipped"
+    try:
+        instance = await snapshot_instance(
+            resources, request.youth_ids, now, kinds=request.kinds, max_distance_km=request.max_distance_km
+        )
+        body = msgspec.json.encode(instance)
+        exact, banded = await resources.offload.run(engine_calls.rank_both_ways, body, request.proposal_limit)
+    except Exception as error:  # the engine or its process failed: say so on the request
+        return await store_failure(resources, MatchRequest, request_id, attempt, error)
+    ranking = msgspec.json.decode(exact)
+    async with unit_of_work(resources.sessionmaker) as session:
+        digest = await keep_instance(session, body)
+        stored = await store(
+            session,
+            MatchRequest,
+            request_id,
+            attempt,
+            status="proposed" if ranking["proposals"] else "no_match",
+            result=ranking,
+            banded_result=msgspec.json.decode(banded),
+            weights=msgspec.to_builtins(instance.weights),
+            engine={"mode": "rank", "limit": request.proposal_limit},
+            instance_digest=digest,
+            solved_at=now,
+            lease_until=None,
+        )
+        if stored:
+            audit.record(session, "solve_match_request", "match_request", request_id, digest=digest)
+            after_commit(session, lambda: announce_answer(resources.redis, request_id))
+    return "stored" if stored else "superseded"
+
+
+async def store(
+    session: AsyncSession, model: type[Solvable], row_id: uuid.UUID, attempt: int, **values: Any
+) -> bool:
+    """Write the answer, if this attempt is still the one solving."""
+    stored = await session.scalar(
+        update(model)
+        .where(model.id == row_id, model.attempt == attempt, model.status == "solving")
+        .values(**values)
+        .returning(model.id)
+    )
+    return stored is not None
+
+
+async def store_failure(
+    resources: Resources, model: type[Solvable], row_id: uuid.UUID, attempt: int, error: Exception
+) -> str:
+    reason = (
+        f"The matcher could not solve this ({type(error).__name__}); ask again, or tell an administrator."
+    )
+    async with unit_of_work(resources.sessionmaker) as session:
+        stored = await store(
+            session, model, row_id, attempt, status="failed", failure_reason=reason, lease_until=None
+        )
+        if stored and model is MatchRequest:
+            after_commit(session, lambda: announce_answer(resources.redis, row_id))
+    return "failed" if stored else "superseded"
+
+
+async def sweep_lost_work(resources: Resources) -> dict[str, int]:
+    """Enqueue again the requests and batches whose solve is presumed lost (queued or solving past
+    their lease), as a new attempt; mark answers older than the setting expired."""
+    now = resources.clock()
+    valid = timedelta(minutes=resources.settings.match_valid_minutes)
+    async with unit_of_work(resources.sessionmaker) as session:
+        requests = await _retry_lost(session, MatchRequest, now, lease(resources, now))
+        batches = await _retry_lost(session, MatchBatch, now, lease(resources, now, jointly=True))
+        expired = await session.scalars(
+            update(MatchRequest)
+            .where(MatchRequest.status.in_(ANSWERED), MatchRequest.solved_at <= now - valid)
+            .values(status="expired", closed_at=now)
+            .returning(MatchRequest.id)
+        )
+        expired_ids = list(expired)
+        for request_id in expired_ids:
+            audit.record(session, "expire_match_request", "match_request", request_id)
+        for job, found in ((SOLVE_REQUEST, requests), (SOLVE_BATCH, batches)):
+            for row_id, attempt in found:
+                after_commit(session, functools.partial(enqueue, resources.redis, job, row_id, attempt))
+    return {"requests": len(requests), "batches": len(batches), "expired": len(expired_ids)}
+
+
+async def _retry_lost(
+    session: AsyncSession, model: type[Solvable], now: datetime, until: datetime
+) -> list[tuple[uuid.UUID, int]]:
+    lost = await session.execute(
+        update(model)
+        .where(model.status.in_(UNSOLVED), or_(model.lease_until.is_(None), model.lease_until <= now))
+        .values(status="queued", attempt=model.attempt + 1, lease_until=until)
+        .returning(model.id, model.attempt)
+    )
+    found = [(row.id, row.attempt) for row in lost]
+    for row_id, attempt in found:
+        log.warning(
+            "%s %s was lost while queued or solving; attempt %d", model.__tablename__, row_id, attempt
+        )
+    return found

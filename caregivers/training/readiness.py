@@ -18,7 +18,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import ColumnElement, Date, String, and_, bindparam, func, literal, or_, select
+from sqlalchemy import ColumnElement, Date, String, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -40,12 +41,16 @@ def counts(today: ColumnElement[date] | date, counts_self_reported: bool) -> Col
     return condition if counts_self_reported else and_(condition, Completion.verified_at.is_not(None))
 
 
-def ready_for_level(counts_self_reported: bool) -> ColumnElement[bool]:
-    """True when the household (correlated on `Household.id`) is ready for the level bound as
-    `ready_level` on the day bound as `today`: no rule of that level lacks a counting completion by
-    some primary caregiver, nor finds the household without any."""
-    level = bindparam("ready_level", None, type_=String)
-    today = bindparam("today", None, type_=Date)
+def ready_for_level(
+    counts_self_reported: bool,
+    level: ColumnElement[str] | None = None,
+    today: ColumnElement[date] | None = None,
+) -> ColumnElement[bool]:
+    """True when the household (correlated on `Household.id`) is ready for `level` on `today` (by
+    default the values bound as `ready_level` and `today`): no rule of that level lacks a counting
+    completion by some primary caregiver, nor finds the household without any."""
+    level = bindparam("ready_level", None, type_=String) if level is None else level
+    today = bindparam("today", None, type_=Date) if today is None else today
     person = aliased(Caregiver)
     primaries = and_(person.household_id == Household.id, person.role == PRIMARY)
     # Correlated explicitly: the households and rules are two and three levels out.
@@ -68,6 +73,17 @@ def ready_for_level(counts_self_reported: bool) -> ColumnElement[bool]:
         .exists()
     )
     return ~unmet
+
+
+def ready_levels(counts_self_reported: bool, today: date) -> ColumnElement[list[str]]:
+    """The levels of care (in `CARE_LEVELS` order) the household (correlated on `Household.id`) is
+    ready for on `today`: `ready_for_level` for each, as one array column."""
+    day = literal(today, Date)
+    ready = [
+        case((ready_for_level(counts_self_reported, literal(level, String), day), literal(level, String)))
+        for level in CARE_LEVELS
+    ]
+    return func.array_remove(array(ready), None)
 
 
 @dataclass(frozen=True, slots=True)

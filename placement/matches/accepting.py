@@ -27,6 +27,7 @@ from placement.matches.loading import load_instance
 from placement.matches.models import MatchRequest
 from placement.matches.requests import request_view, status_on
 from placement.matches.schemas import AcceptProposal, MatchRequestOut
+from placement.matches.solving import request_candidates
 from placement.matching.schema import Assignment, Proposal, Ranking, WhyNot
 from placement.placements.schemas import PlacementCreate
 from placement.placements.service import hold_place
@@ -113,7 +114,7 @@ async def still_feasible(
         request.youth_ids,
         now,
         settings.readiness_counts_self_reported,
-        kinds=request.kinds,
+        candidates=request_candidates(request, narrowed=True),
         max_distance_km=request.max_distance_km,
     )
     pairs = [(a.youth_id, a.target_id) for p in proposals for a in p.assignments]

@@ -11,6 +11,7 @@ import msgspec
 from placement.matching.arrays import compile_targets, compile_youth
 from placement.matching.cli import solve_instance
 from placement.matching.explain import why_not
+from placement.matching.rank import rank
 from placement.matching.schema import Instance
 
 Pair = tuple[str, str]  # (youth id, target id)
@@ -22,10 +23,14 @@ def decode_instance(body: bytes) -> Instance:
 
 def rank_both_ways(body: bytes, limit: int) -> tuple[bytes, bytes]:
     """Proposals for one youth or one sibling group: exact, and banded (for the roles that may
-    not see positions)."""
+    not see positions), from one compilation of the targets; as `placement match solve --mode
+    rank` (and `--banded`) gives them."""
     instance = decode_instance(body)
-    exact = solve_instance(instance, mode="rank", limit=limit)
-    banded = solve_instance(instance, mode="rank", limit=limit, banded=True)
+    targets = compile_targets(instance.targets, instance.reference_date)
+    exact, banded = (
+        rank(instance.youth, targets, instance.weights, limit=limit, banded=banded)
+        for banded in (False, True)
+    )
     return msgspec.json.encode(exact), msgspec.json.encode(banded)
 
 

@@ -1,5 +1,6 @@
 """The matcher's instance, built from the database: the youth asked about and every candidate, in
-four statements whatever their number (youth, free beds, households, households' readiness).
+three statements whatever their number (youth, free beds, and households with the levels of care
+they are ready for).
 
 Candidates are what could take a youth now: free beds (a hold past its deadline does not count),
 and every household with its free places (the engine itself rules out the paused, closed and
@@ -9,28 +10,50 @@ see of its answer is decided when the answer is shown.
 
 from __future__ import annotations
 
+import functools
+import math
 import uuid
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, false, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from caregivers.households.models import PLACEABLE_LICENCES, Household
 from caregivers.households.occupancy import taken_in
 from caregivers.households.service import open_on, related_youth
-from caregivers.training.readiness import readiness
+from caregivers.training.readiness import ready_levels
+from placement.matching.arrays import age_on
 from placement.matching.schema import SAFE_HOUSE_BED, DangerZone, Instance, Target, Youth
 from placement.matching.weights import Weights
 from placement.placements.occupancy import places_taken
 from placement.reference.models import Municipality, Region
+from placement.reference.nearby import sql_distance_km
 from placement.safehouses.models import Bed, SafeHouse
 from placement.safehouses.status import only_free
 from placement.youth.models import Youth as YouthRecord
 
+NARROWING_SLACK_KM = 1.0
 _AREA = (Municipality.lat.label("area_lat"), Municipality.lon.label("area_lon"))
 """The centre of the target's municipality: the engine measures closeness and bands from it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """Which targets to load: of `kinds` (all if empty), only the ids in `only` (if given), and,
+    when `narrowed`, only those that pass the engine's own capacity, age, gender, services and
+    distance rules for at least one of the youth. Narrowing in SQL drops nothing the engine could
+    propose, so the proposals are the same; only a no-match, whose reasons count every candidate,
+    needs them all."""
+
+    kinds: Collection[str] = ()
+    only: Collection[uuid.UUID] | None = None
+    narrowed: bool = False
+
+
+EVERY_CANDIDATE = Candidates()
 
 
 async def load_instance(
@@ -40,22 +63,53 @@ async def load_instance(
     counts_self_reported: bool,
     weights: Weights | None = None,
     *,
-    kinds: Collection[str] = (),
+    candidates: Candidates = EVERY_CANDIDATE,
     max_distance_km: float | None = None,
 ) -> Instance:
-    """The youth `youth_ids` and every candidate bed and household (of `kinds`, if given),
-    judged on `now`'s day; `max_distance_km` tightens each youth's own maximum."""
+    """The youth `youth_ids` and the candidate beds and households, judged on `now`'s day;
+    `max_distance_km` tightens each youth's own maximum."""
     youth = await load_youth(session, youth_ids, max_distance_km)
+    kinds = candidates.kinds
     home_kinds = [kind for kind in kinds if kind != SAFE_HOUSE_BED]
-    beds = await free_beds(session) if not kinds or SAFE_HOUSE_BED in kinds else []
-    homes = (
-        await households(session, now, counts_self_reported, home_kinds) if not kinds or home_kinds else []
-    )
+    fits = functools.partial(_may_take, youth=youth, day=now.date()) if candidates.narrowed else None
+    beds, homes = [], []
+    if not kinds or SAFE_HOUSE_BED in kinds:
+        beds = await free_beds(session, fits, candidates.only)
+    if not kinds or home_kinds:
+        homes = await households(session, now, counts_self_reported, home_kinds, fits, candidates.only)
     return Instance(
         reference_date=now.date(),
         weights=weights or Weights(),
         youth=tuple(youth),
         targets=(*beds, *homes),
+    )
+
+
+Narrowing = Callable[[type[SafeHouse] | type[Household]], ColumnElement[bool]]
+
+
+def _may_take(place: type[SafeHouse] | type[Household], youth: list[Youth], day: date) -> ColumnElement[bool]:
+    """A safe house or household that passes the engine's age, gender, services and distance
+    rules for one of the youth at least (the distance with a kilometre to spare for rounding)."""
+    return or_(
+        false(),
+        *(
+            and_(
+                place.min_age <= age_on(y.date_of_birth, day),
+                place.max_age >= age_on(y.date_of_birth, day),
+                place.genders.contains([y.gender]),
+                place.services.contains(list(y.required_services)),
+                sql_distance_km(
+                    place.lat,
+                    place.lon,
+                    literal(math.radians(y.origin_lat)),
+                    literal(math.radians(y.origin_lon)),
+                    literal(math.cos(math.radians(y.origin_lat))),
+                )
+                <= y.max_distance_km + NARROWING_SLACK_KM,
+            )
+            for y in youth
+        ),
     )
 
 
@@ -95,8 +149,11 @@ def engine_youth(record: YouthRecord, region: str, max_distance_km: float | None
     )
 
 
-async def free_beds(session: AsyncSession) -> list[Target]:
-    """Every bed free now: active, in service, in an active house, with no placement in effect."""
+async def free_beds(
+    session: AsyncSession, fits: Narrowing | None = None, only: Collection[uuid.UUID] | None = None
+) -> list[Target]:
+    """Every bed free now (active, in service, in an active house, with no placement in effect),
+    in houses that `fits` (if given), of the ids in `only` (if given)."""
     beds = only_free(
         select(
             Bed.id, SafeHouse.id.label("safe_house_id"), SafeHouse.lat, SafeHouse.lon,
@@ -107,6 +164,10 @@ async def free_beds(session: AsyncSession) -> list[Target]:
         .join(Municipality, Municipality.id == SafeHouse.municipality_id)
         .join(Region, Region.id == Municipality.region_id)
     )  # fmt: skip
+    if fits is not None:
+        beds = beds.where(fits(SafeHouse))
+    if only is not None:
+        beds = beds.where(Bed.id.in_(only))
     rows = await session.execute(beds.order_by(Bed.id))
     return [
         Target(
@@ -120,15 +181,22 @@ async def free_beds(session: AsyncSession) -> list[Target]:
 
 
 async def households(
-    session: AsyncSession, now: datetime, counts_self_reported: bool, kinds: Collection[str] = ()
+    session: AsyncSession,
+    now: datetime,
+    counts_self_reported: bool,
+    kinds: Collection[str] = (),
+    fits: Narrowing | None = None,
+    only: Collection[uuid.UUID] | None = None,
 ) -> list[Target]:
-    """Every household (of `kinds`, if given), with its free places now, its availability and
-    licence on `now`'s day, the levels of care it is ready for and the youth it is related to."""
+    """Every household (of `kinds`, if given; with a free place, if it must fit `fits`; of the ids
+    in `only`, if given), with its free places now, its availability and licence on `now`'s day,
+    the levels of care it is ready for and the youth it is related to."""
     places = places_taken()
     query = select(
         *Household.__table__.c,
         Region.name.label("region"),
         *_AREA,
+        ready_levels(counts_self_reported, now.date()).label("ready_levels"),
         taken_in(places).label("taken"),
         related_youth().label("related_youth_ids"),
     ).join(Municipality, Municipality.id == Household.municipality_id)
@@ -137,15 +205,18 @@ async def households(
     )
     if kinds:
         query = query.where(Household.kind.in_(kinds))
+    if fits is not None:
+        query = query.where(fits(Household), taken_in(places) < Household.capacity)
+    if only is not None:
+        query = query.where(Household.id.in_(only))
     rows = (await session.execute(query.order_by(Household.id))).mappings().all()
     today = now.date()
-    levels = await readiness(session, [row["id"] for row in rows], today, counts_self_reported)
     return [
         Target(
             id=str(row["id"]),
             kind=row["kind"],
             capacity=max(row["capacity"] - row["taken"], 0),
-            ready_levels=tuple(level.level for level in levels[row["id"]] if level.ready),
+            ready_levels=tuple(row["ready_levels"]),
             availability="open" if open_on(row, today) else row["availability"],
             licensed_until=row["licence_expires_on"] if row["licence_status"] in PLACEABLE_LICENCES else None,
             availability_confirmed_on=_local_day(row["availability_confirmed_at"], now),

@@ -76,7 +76,15 @@ async def explain_target(
 ) -> WhyNotOut:
     """Why a bed or household was not proposed: the rules it fails, or its score and rank, on the
     data the request was solved on."""
-    return await explaining.explain_target(session, actor, id, target_id, resources.offload)
+    return await explaining.explain_target(
+        session,
+        actor,
+        id,
+        target_id,
+        resources.offload,
+        resources.clock(),
+        resources.settings.readiness_counts_self_reported,
+    )
 
 
 @post("/match-requests/{id:uuid}/accept", opt=ASKERS, status_code=200)

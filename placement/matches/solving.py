@@ -26,7 +26,7 @@ from placement.core import audit
 from placement.core.resources import Resources
 from placement.core.uow import after_commit, unit_of_work
 from placement.matches import engine_calls
-from placement.matches.loading import load_instance
+from placement.matches.loading import EVERY_CANDIDATE, Candidates, load_instance
 from placement.matches.models import ANSWERED, UNSOLVED, MatchBatch, MatchInstance, MatchRequest
 from placement.matches.queue import SOLVE_BATCH, SOLVE_REQUEST, announce_answer, enqueue
 from placement.matching.limits import DEFAULT_SECONDS
@@ -70,7 +70,7 @@ async def snapshot_instance(
     youth_ids: Collection[uuid.UUID],
     now: datetime,
     *,
-    kinds: Collection[str] = (),
+    candidates: Candidates = EVERY_CANDIDATE,
     max_distance_km: float | None = None,
 ) -> Instance:
     """The instance, read in one snapshot of the database (its statements see the same data)."""
@@ -81,7 +81,7 @@ async def snapshot_instance(
             youth_ids,
             now,
             resources.settings.readiness_counts_self_reported,
-            kinds=kinds,
+            candidates=candidates,
             max_distance_km=max_distance_km,
         )
 
@@ -94,14 +94,11 @@ async def solve_request(resources: Resources, request_id: uuid.UUID, attempt: in
     if request is None:
         return "skipped"
     try:
-        instance = await snapshot_instance(
-            resources, request.youth_ids, now, kinds=request.kinds, max_distance_km=request.max_distance_km
-        )
-        body = msgspec.json.encode(instance)
-        exact, banded = await resources.offload.run(engine_calls.rank_both_ways, body, request.proposal_limit)
+        instance, body, exact, banded = await _rank(resources, request, now, narrowed=True)
+        if not exact["proposals"]:  # the reasons of a no-match count every candidate
+            instance, body, exact, banded = await _rank(resources, request, now, narrowed=False)
     except Exception as error:  # the engine or its process failed: say so on the request
         return await store_failure(resources, MatchRequest, request_id, attempt, error)
-    ranking = msgspec.json.decode(exact)
     async with unit_of_work(resources.sessionmaker) as session:
         digest = await keep_instance(session, body)
         stored = await store(
@@ -109,9 +106,9 @@ async def solve_request(resources: Resources, request_id: uuid.UUID, attempt: in
             MatchRequest,
             request_id,
             attempt,
-            status="proposed" if ranking["proposals"] else "no_match",
-            result=ranking,
-            banded_result=msgspec.json.decode(banded),
+            status="proposed" if exact["proposals"] else "no_match",
+            result=exact,
+            banded_result=banded,
             weights=msgspec.to_builtins(instance.weights),
             engine={"mode": "rank", "limit": request.proposal_limit},
             instance_digest=digest,
@@ -122,6 +119,26 @@ async def solve_request(resources: Resources, request_id: uuid.UUID, attempt: in
             audit.record(session, "solve_match_request", "match_request", request_id, digest=digest)
             after_commit(session, lambda: announce_answer(resources.redis, request_id))
     return "stored" if stored else "superseded"
+
+
+async def _rank(
+    resources: Resources, request: MatchRequest, now: datetime, *, narrowed: bool
+) -> tuple[Instance, bytes, dict[str, Any], dict[str, Any]]:
+    """The request's instance (as JSON) and its ranking, exact and banded."""
+    instance = await snapshot_instance(
+        resources,
+        request.youth_ids,
+        now,
+        candidates=request_candidates(request, narrowed=narrowed),
+        max_distance_km=request.max_distance_km,
+    )
+    body = msgspec.json.encode(instance)
+    exact, banded = await resources.offload.run(engine_calls.rank_both_ways, body, request.proposal_limit)
+    return instance, body, msgspec.json.decode(exact), msgspec.json.decode(banded)
+
+
+def request_candidates(request: MatchRequest, *, narrowed: bool) -> Candidates:
+    return Candidates(kinds=request.kinds, narrowed=narrowed)
 
 
 async def store(

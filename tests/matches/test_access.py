@@ -104,6 +104,11 @@ async def test_why_not_explains_a_home_that_was_not_proposed_on_the_data_the_req
     [explanation] = why.json()["explanations"]
     assert explanation["feasible"] is False
     assert {"rule": "availability", "detail": "household availability is closed"} in explanation["failures"]
+    boys_only = await make_safe_house(client, staff, beds=1, genders=["male"])  # never loaded: judged today
+    bed = boys_only["bed_list"][0]["id"]
+    why = await client.get(f"{API}/match-requests/{answer['id']}/why-not/{bed}", headers=caseworker.headers)
+    [explanation] = why.json()["explanations"]
+    assert [f["rule"] for f in explanation["failures"]] == ["gender"]
     unknown = await client.get(
         f"{API}/match-requests/{answer['id']}/why-not/{youth['id']}", headers=caseworker.headers
     )

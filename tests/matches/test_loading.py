@@ -11,9 +11,10 @@ import httpx
 
 from caregivers.households.models import HouseholdYouth
 from placement.core.resources import Resources
-from placement.matches.loading import load_instance
+from placement.matches.loading import Candidates, load_instance
 from placement.matching.arrays import compile_targets
 from placement.matching.rank import rank
+from placement.matching.schema import Instance, Ranking
 from tests.caregivers.factories import hold_in_home, make_caregiver, make_household
 from tests.caregivers.training_factories import SPECIALIZED, complete
 from tests.conftest import FakeClock
@@ -70,7 +71,7 @@ async def test_the_instance_holds_free_beds_and_every_household_as_the_engine_ne
     assert str(paused) not in proposed and str(kin) not in proposed  # paused; kin but unlicensed
 
 
-async def test_loading_takes_four_statements_however_many_candidates(
+async def test_loading_takes_three_statements_however_many_candidates(
     client: httpx.AsyncClient, sign_in: Any, resources: Resources
 ) -> None:
     caseworker = await sign_in("caseworker")
@@ -84,4 +85,40 @@ async def test_loading_takes_four_statements_however_many_candidates(
             with counted_statements(resources) as statements:
                 instance = await load_instance(session, [uuid.UUID(youth["id"])], resources.clock(), False)
         counts.append(len(statements))
-    assert counts == [4, 4] and len(instance.targets) == 22
+    assert counts == [3, 3] and len(instance.targets) == 22
+
+
+async def test_narrowed_loading_keeps_every_target_the_engine_could_propose_and_so_the_same_ranking(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    make = resources.sessionmaker
+    variants: list[dict[str, Any]] = [
+        {},
+        {"genders": ["male"]},
+        {"min_age": 17, "max_age": 20},
+        {"services": ["education"]},
+        {"lat": 42.1015, "lon": -72.5898},  # Springfield: 70-odd km from the youth
+        {"lat": 42.6526, "lon": -73.2446},  # the far west: beyond the youth's maximum
+    ]
+    for variant in variants:
+        await make_safe_house(client, staff, beds=2, **variant)
+        await make_household(make, capacity=2, **variant)
+    full_home = await make_household(make, capacity=1)
+    await hold_in_home(client, staff, await make_youth(client, caseworker), full_home)
+    youth = await make_youth(client, caseworker, max_distance_km=90)
+    ids = [uuid.UUID(youth["id"])]
+    async with make() as session:
+        every = await load_instance(session, ids, resources.clock(), False)
+        narrowed = await load_instance(
+            session, ids, resources.clock(), False, candidates=Candidates(narrowed=True)
+        )
+    assert len(narrowed.targets) < len(every.targets)
+    assert str(full_home) not in {t.id for t in narrowed.targets}
+
+    def ranked(instance: Instance) -> Ranking:
+        targets = compile_targets(instance.targets, instance.reference_date)
+        return rank(instance.youth, targets, instance.weights, limit=100)
+
+    assert ranked(narrowed).proposals == ranked(every).proposals
+    assert len(ranked(every).proposals) >= 4

@@ -27,10 +27,10 @@ from placement.core.uow import after_commit, unit_of_work
 from placement.matches import engine_calls
 from placement.matches.accepting import hold_all
 from placement.matches.models import ANSWERED, UNSOLVED, MatchBatch, MatchRequest
-from placement.matches.queue import SOLVE_BATCH, enqueue
-from placement.matches.requests import sites, solve_by
+from placement.matches.queue import SOLVE_BATCH, enqueue, lease_until
+from placement.matches.requests import sites
 from placement.matches.schemas import BatchOut, BatchOutcome, RequestInBatch, Site
-from placement.matches.solving import claim, keep_instance, lease, snapshot_instance, store, store_failure
+from placement.matches.solving import claim, snapshot_instance, store_answer, store_failure
 from placement.matching.limits import DEFAULT_EFFORT, DEFAULT_SECONDS
 from placement.matching.schema import Assignment, Batch
 from placement.safehouses.models import Bed
@@ -49,7 +49,7 @@ async def start_batch(
         requested_by=actor.user_id,
         status="queued",
         attempt=1,
-        lease_until=solve_by(now, settings),
+        lease_until=lease_until(settings, now, jointly=True),
         request_ids=[],
     )
     session.add(batch)
@@ -73,7 +73,9 @@ async def solve_batch(resources: Resources, batch_id: uuid.UUID, attempt: int) -
     """Solve one attempt of a batch; returns what became of it."""
     now = resources.clock()
     async with unit_of_work(resources.sessionmaker) as session:
-        batch = await claim(session, MatchBatch, batch_id, attempt, lease(resources, now, jointly=True))
+        batch = await claim(
+            session, MatchBatch, batch_id, attempt, lease_until(resources.settings, now, jointly=True)
+        )
         requests = await open_requests(session) if batch is not None else []
     if batch is None:
         return "skipped"
@@ -87,23 +89,21 @@ async def solve_batch(resources: Resources, batch_id: uuid.UUID, attempt: int) -
     except Exception as error:  # the engine or its process failed: say so on the batch
         return await store_failure(resources, MatchBatch, batch_id, attempt, error)
     async with unit_of_work(resources.sessionmaker) as session:
-        digest = await keep_instance(session, body)
-        stored = await store(
+        digest = await store_answer(
             session,
             MatchBatch,
             batch_id,
             attempt,
+            body,
             status="solved",
             request_ids=[r.id for r in requests],
             result=msgspec.json.decode(result),
             engine={"mode": "batch", "effort": DEFAULT_EFFORT, "seconds": DEFAULT_SECONDS},
-            instance_digest=digest,
             solved_at=now,
-            lease_until=None,
         )
-        if stored:
+        if digest is not None:
             audit.record(session, "solve_batch", ENTITY, batch_id, digest=digest, requests=len(requests))
-    return "stored" if stored else "superseded"
+    return "superseded" if digest is None else "stored"
 
 
 async def visible_batch(session: AsyncSession, batch_id: uuid.UUID, *, lock: bool = False) -> MatchBatch:

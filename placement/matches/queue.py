@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import datetime, timedelta
 
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+
+from placement.core.settings import Settings
+from placement.matching.limits import DEFAULT_SECONDS
 
 SOLVE_REQUEST = "solve_match_request"
 SOLVE_BATCH = "solve_match_batch"
@@ -22,6 +26,14 @@ async def enqueue(redis: ArqRedis, job: str, row_id: uuid.UUID, attempt: int) ->
         await redis.enqueue_job(job, str(row_id), attempt, _job_id=f"{job}:{row_id}:{attempt}")
     except (RedisError, OSError):
         log.warning("could not enqueue %s %s; the sweep will", job, row_id)
+
+
+def lease_until(settings: Settings, now: datetime, *, jointly: bool = False) -> datetime:
+    """When the sweep presumes a solve lost that was queued or begun `now`: after the setting's
+    wait, and for a joint solve the engine's wall-clock cap on top (ranking one request takes no
+    time to speak of)."""
+    cap = DEFAULT_SECONDS if jointly else 0
+    return now + timedelta(seconds=cap + settings.match_sweep_after_seconds)
 
 
 def answered_channel(request_id: uuid.UUID) -> str:

@@ -26,7 +26,7 @@ from placement.core.settings import Settings
 from placement.core.uow import after_commit
 from placement.matches.access import ENTITY, on_caseload, visible_request
 from placement.matches.models import ANSWERED, UNSOLVED, MatchRequest
-from placement.matches.queue import SOLVE_REQUEST, answered_channel, enqueue
+from placement.matches.queue import SOLVE_REQUEST, answered_channel, enqueue, lease_until
 from placement.matches.schemas import (
     CancelRequest,
     MatchRequestCreate,
@@ -41,11 +41,6 @@ from placement.youth.models import Youth
 from placement.youth.service import youth_status
 
 OPEN = (*UNSOLVED, *ANSWERED)
-
-
-def solve_by(now: datetime, settings: Settings) -> datetime:
-    """When an unsolved request is presumed lost, and enqueued again, if it has no answer."""
-    return now + timedelta(seconds=settings.match_sweep_after_seconds)
 
 
 async def request_match(
@@ -70,7 +65,7 @@ async def request_match(
         max_distance_km=data.max_distance_km,
         proposal_limit=data.proposals,
         attempt=1,
-        lease_until=solve_by(now, settings),
+        lease_until=lease_until(settings, now),
         placement_ids=[],
     )
     session.add(request)

@@ -28,19 +28,11 @@ from placement.core.uow import after_commit, unit_of_work
 from placement.matches import engine_calls
 from placement.matches.loading import EVERY_CANDIDATE, Candidates, load_instance
 from placement.matches.models import ANSWERED, UNSOLVED, MatchBatch, MatchInstance, MatchRequest
-from placement.matches.queue import SOLVE_BATCH, SOLVE_REQUEST, announce_answer, enqueue
-from placement.matching.limits import DEFAULT_SECONDS
+from placement.matches.queue import SOLVE_BATCH, SOLVE_REQUEST, announce_answer, enqueue, lease_until
 from placement.matching.schema import Instance
 
 log = logging.getLogger("placement.matches")
 Solvable = TypeVar("Solvable", MatchRequest, MatchBatch)
-
-
-def lease(resources: Resources, now: datetime, *, jointly: bool = False) -> datetime:
-    """When the sweep presumes a solve begun `now` lost: after the setting's wait, and for a
-    joint solve the engine's wall-clock cap on top (ranking one request takes no time to speak of)."""
-    cap = DEFAULT_SECONDS if jointly else 0
-    return now + timedelta(seconds=cap + resources.settings.match_sweep_after_seconds)
 
 
 async def claim(
@@ -90,7 +82,9 @@ async def solve_request(resources: Resources, request_id: uuid.UUID, attempt: in
     """Solve one attempt of a match request; returns what became of it."""
     now = resources.clock()
     async with unit_of_work(resources.sessionmaker) as session:
-        request = await claim(session, MatchRequest, request_id, attempt, lease(resources, now))
+        request = await claim(
+            session, MatchRequest, request_id, attempt, lease_until(resources.settings, now)
+        )
     if request is None:
         return "skipped"
     try:
@@ -100,25 +94,23 @@ async def solve_request(resources: Resources, request_id: uuid.UUID, attempt: in
     except Exception as error:  # the engine or its process failed: say so on the request
         return await store_failure(resources, MatchRequest, request_id, attempt, error)
     async with unit_of_work(resources.sessionmaker) as session:
-        digest = await keep_instance(session, body)
-        stored = await store(
+        digest = await store_answer(
             session,
             MatchRequest,
             request_id,
             attempt,
+            body,
             status="proposed" if exact["proposals"] else "no_match",
             result=exact,
             banded_result=banded,
             weights=msgspec.to_builtins(instance.weights),
             engine={"mode": "rank", "limit": request.proposal_limit},
-            instance_digest=digest,
             solved_at=now,
-            lease_until=None,
         )
-        if stored:
+        if digest is not None:
             audit.record(session, "solve_match_request", "match_request", request_id, digest=digest)
             after_commit(session, lambda: announce_answer(resources.redis, request_id))
-    return "stored" if stored else "superseded"
+    return "superseded" if digest is None else "stored"
 
 
 async def _rank(
@@ -139,6 +131,16 @@ async def _rank(
 
 def request_candidates(request: MatchRequest, *, narrowed: bool) -> Candidates:
     return Candidates(kinds=request.kinds, narrowed=narrowed)
+
+
+async def store_answer(
+    session: AsyncSession, model: type[Solvable], row_id: uuid.UUID, attempt: int, body: bytes, **values: Any
+) -> str | None:
+    """Keep the instance `body` and write the answer, if this attempt is still the one solving:
+    the instance's digest, or None."""
+    digest = await keep_instance(session, body)
+    stored = await store(session, model, row_id, attempt, instance_digest=digest, lease_until=None, **values)
+    return digest if stored else None
 
 
 async def store(
@@ -175,8 +177,10 @@ async def sweep_lost_work(resources: Resources) -> dict[str, int]:
     now = resources.clock()
     valid = timedelta(minutes=resources.settings.match_valid_minutes)
     async with unit_of_work(resources.sessionmaker) as session:
-        requests = await _retry_lost(session, MatchRequest, now, lease(resources, now))
-        batches = await _retry_lost(session, MatchBatch, now, lease(resources, now, jointly=True))
+        requests = await _retry_lost(session, MatchRequest, now, lease_until(resources.settings, now))
+        batches = await _retry_lost(
+            session, MatchBatch, now, lease_until(resources.settings, now, jointly=True)
+        )
         expired = await session.scalars(
             update(MatchRequest)
             .where(MatchRequest.status.in_(ANSWERED), MatchRequest.solved_at <= now - valid)

@@ -297,6 +297,7 @@ def audit_verify(anchor: str | None) -> None:
         "api": "placement.bench.api:api_bench",
         "households": "placement.bench.households:households_bench",
         "match": "placement.bench.match:match_bench",
+        "service": "placement.bench.service:service_bench",
     },
 )
 def bench() -> None:

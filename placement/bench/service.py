@@ -33,7 +33,9 @@ from typing import Any
 import click
 import msgspec
 import psutil
+from arq.constants import default_queue_name, health_check_key_suffix
 from litestar import Litestar
+from redis.asyncio import Redis
 
 from placement.bench.api import API_PREFIX, bench_database, client_loop_factory, interruptible
 from placement.bench.load import Target, percentile_ms, read_response
@@ -72,6 +74,21 @@ def with_redis_db(url: str, db: int) -> str:
     scheme, _, rest = base.partition("://")
     server = rest.split("/", 1)[0]
     return f"{scheme}://{server}/{db}" + (f"?{query}" if query else "")
+
+
+async def refuse_busy_queue(redis_url: str) -> None:
+    """Refuse to run beside another arq worker on the same Redis db: the two would take each
+    other's jobs, solve them against the wrong database (skipped), and leave the requests to the
+    sweep, a minute later. A live worker keeps its health-check key set."""
+    redis = Redis.from_url(redis_url)
+    try:
+        busy = await redis.exists(default_queue_name + health_check_key_suffix)
+    finally:
+        await redis.aclose()
+    if busy:
+        raise click.UsageError(
+            f"another worker is consuming the job queue on {redis_url}: pick a free --redis-db"
+        )
 
 
 # --- Figures ----------------------------------------------------------------------------------
@@ -418,6 +435,8 @@ def run_service_bench(settings: Settings, scale: Scale) -> ServiceBenchResult:
         )
     with contextlib.ExitStack() as stack:
         runner = stack.enter_context(asyncio.Runner(loop_factory=client_loop_factory()))
+        if settings.redis_url:
+            runner.run(refuse_busy_queue(settings.redis_url))
         db = stack.enter_context(bench_database(settings, runner))
         data: ServiceData = runner.run(_seed(db, scale))
         port = stack.enter_context(serving(APP_FACTORY, db))

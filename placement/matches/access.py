@@ -17,6 +17,7 @@ from placement.core.errors import NotFound
 from placement.core.security.guards import allow
 from placement.matches.models import MatchRequest
 from placement.youth.models import Youth
+from placement.youth.service import caseload_of
 
 ENTITY: Final = "match_request"
 ASKERS = allow("placement_staff", "caseworker", entity=ENTITY)
@@ -25,9 +26,10 @@ BATCH_RUNNERS = allow("placement_staff", entity="match_batch")
 
 def on_caseload(actor: Actor) -> ColumnElement[bool] | None:
     """The requests this actor may see (None: all of them)."""
-    if actor.role != "caseworker":
+    youth = caseload_of(actor)
+    if youth is None:
         return None
-    caseload = select(func.array_agg(Youth.id)).where(Youth.caseworker_id == actor.user_id)
+    caseload = select(func.array_agg(Youth.id)).where(youth)
     contained: ColumnElement[bool] = MatchRequest.youth_ids.contained_by(caseload.scalar_subquery())
     return contained
 

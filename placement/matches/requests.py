@@ -38,7 +38,7 @@ from placement.matching.schema import Ranking
 from placement.reference.models import Municipality
 from placement.safehouses.models import SafeHouse
 from placement.youth.models import Youth
-from placement.youth.service import youth_status
+from placement.youth.service import caseload_of, youth_status
 
 OPEN = (*UNSOLVED, *ANSWERED)
 
@@ -81,8 +81,7 @@ async def _check_members(session: AsyncSession, actor: Actor, youth_ids: list[uu
     query = select(Youth.id, Youth.sibling_group, youth_status().label("status")).where(
         Youth.id.in_(youth_ids)
     )
-    scope = Youth.caseworker_id == actor.user_id if actor.role == "caseworker" else None
-    if scope is not None:
+    if (scope := caseload_of(actor)) is not None:
         query = query.where(scope)
     found = {row.id: row for row in await session.execute(query.with_for_update(of=Youth))}
     for youth_id in youth_ids:

@@ -56,8 +56,8 @@ def youth_status() -> ColumnElement[str]:
     )
 
 
-def _on_caseload(actor: Actor) -> ColumnElement[bool] | None:
-    """The rows this actor may see: a caseworker their own caseload, placement staff all."""
+def caseload_of(actor: Actor) -> ColumnElement[bool] | None:
+    """The youth this actor may see: a caseworker their own caseload (None: placement staff, all)."""
     return Youth.caseworker_id == actor.user_id if actor.role == "caseworker" else None
 
 
@@ -98,7 +98,7 @@ def _youth_records() -> Select[*tuple[Any, ...]]:
 def _records(actor: Actor) -> Select[*tuple[Any, ...]]:
     """Youth records, of the rows this actor may see."""
     query = _youth_records()
-    scope = _on_caseload(actor)
+    scope = caseload_of(actor)
     return query if scope is None else query.where(scope)
 
 
@@ -124,7 +124,7 @@ async def lock_visible_youth(session: AsyncSession, actor: Actor, youth_id: uuid
     """The youth's record, locked until the commit, if this actor may see them; 404 otherwise
     (on the driver: holding a bed starts here)."""
     connection = await driver_connection(session)
-    statement = one_youth_locked(_on_caseload(actor) is not None)
+    statement = one_youth_locked(caseload_of(actor) is not None)
     row: Mapping[str, Any] | None = await statement.fetchrow(
         connection, youth_id=youth_id, caseworker_id=actor.user_id
     )
@@ -137,7 +137,7 @@ async def youth_to_change(session: AsyncSession, actor: Actor, youth_id: uuid.UU
     """The youth, locked until the commit, if this actor may see them; 404 otherwise, so ids
     cannot be probed."""
     query = select(Youth).where(Youth.id == youth_id).with_for_update()
-    scope = _on_caseload(actor)
+    scope = caseload_of(actor)
     youth = await session.scalar(query if scope is None else query.where(scope))
     if youth is None:
         raise NotFound(f"No youth with id {youth_id} on your caseload.")
@@ -154,7 +154,7 @@ async def get_youth(session: AsyncSession, actor: Actor, youth_id: uuid.UUID, to
     """One youth's record, as an audited read: the hottest one, so the record is read and the read
     recorded in one statement on the driver (no transaction of its own)."""
     await session.flush()  # the driver does not autoflush: a change just made must show
-    statement = one_youth_read(_on_caseload(actor) is not None)
+    statement = one_youth_read(caseload_of(actor) is not None)
     row = await audit.read_recorded(
         session, statement, "read_youth", ENTITY, youth_id, youth_id=youth_id, caseworker_id=actor.user_id
     )

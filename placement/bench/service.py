@@ -44,7 +44,7 @@ from placement.bench.servers import HOST, serving
 from placement.bench.service_data import Awaiting, ServiceData, open_requests_directly, seed
 from placement.core.resources import Resources
 from placement.core.settings import Settings
-from placement.matches.loading import load_instance
+from placement.matches.loading import Candidates, load_instance
 from placement.matching.cli import solve_instance
 
 APP_FACTORY = "placement.bench.service:service_app"
@@ -293,7 +293,8 @@ async def requests_end_to_end(port: int, asked: list[Awaiting], warmup: int) -> 
 
 
 async def floor(settings: Settings, youth_ids: list[uuid.UUID]) -> tuple[list[float], ...]:
-    """Per youth: load_instance, rank exact, rank exact and banded, and the sum, in seconds."""
+    """Per youth: load_instance (narrowed, as a request's first pass), rank exact, rank exact and
+    banded, and the sum, in seconds."""
     resources = await Resources.open(settings)
     loads, ranks, boths, totals = [], [], [], []
     try:
@@ -302,7 +303,11 @@ async def floor(settings: Settings, youth_ids: list[uuid.UUID]) -> tuple[list[fl
             started = time.perf_counter()
             async with resources.sessionmaker() as session:
                 instance = await load_instance(
-                    session, [youth_id], now, settings.readiness_counts_self_reported
+                    session,
+                    [youth_id],
+                    now,
+                    settings.readiness_counts_self_reported,
+                    candidates=Candidates(narrowed=True),  # as the service's first pass loads it
                 )
             loaded = time.perf_counter()
             solve_instance(instance, mode="rank", limit=PROPOSALS)

@@ -24,13 +24,13 @@ from placement.core.errors import Conflict, NotFound, Unprocessable
 from placement.core.resources import Resources
 from placement.core.settings import Settings
 from placement.core.uow import after_commit, unit_of_work
-from placement.matches import engine_calls
 from placement.matches.accepting import hold_all
+from placement.matches.joint import load_and_solve_jointly
 from placement.matches.models import ANSWERED, UNSOLVED, MatchBatch, MatchRequest
 from placement.matches.queue import SOLVE_BATCH, enqueue, lease_until
 from placement.matches.requests import sites
 from placement.matches.schemas import BatchOut, BatchOutcome, RequestInBatch, Site
-from placement.matches.solving import claim, snapshot_instance, store_answer, store_failure
+from placement.matches.solving import claim, store_answer, store_failure
 from placement.matching.limits import DEFAULT_EFFORT, DEFAULT_SECONDS
 from placement.matching.schema import Assignment, Batch
 from placement.safehouses.models import Bed
@@ -81,10 +81,14 @@ async def solve_batch(resources: Resources, batch_id: uuid.UUID, attempt: int) -
         return "skipped"
     youth_ids = [y for r in requests for y in r.youth_ids]
     try:
-        instance = await snapshot_instance(resources, youth_ids, now)
-        body = msgspec.json.encode(instance)
-        result = await resources.offload.run(
-            engine_calls.solve_jointly, body, DEFAULT_EFFORT, DEFAULT_SECONDS
+        answer = await resources.offload.run(
+            load_and_solve_jointly,
+            resources.settings.sqlalchemy_url,
+            youth_ids,
+            now,
+            resources.settings.readiness_counts_self_reported,
+            DEFAULT_EFFORT,
+            DEFAULT_SECONDS,
         )
     except Exception as error:  # the engine or its process failed: say so on the batch
         return await store_failure(resources, MatchBatch, batch_id, attempt, error)
@@ -94,10 +98,10 @@ async def solve_batch(resources: Resources, batch_id: uuid.UUID, attempt: int) -
             MatchBatch,
             batch_id,
             attempt,
-            body,
+            answer.instance,
             status="solved",
             request_ids=[r.id for r in requests],
-            result=msgspec.json.decode(result),
+            result=msgspec.json.decode(answer.result),
             engine={"mode": "batch", "effort": DEFAULT_EFFORT, "seconds": DEFAULT_SECONDS},
             solved_at=now,
         )

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from caregivers.households.models import PLACEABLE_LICENCES, Household
 from caregivers.households.occupancy import taken_in
@@ -83,6 +83,28 @@ async def load_instance(
         youth=tuple(youth),
         targets=(*beds, *homes),
     )
+
+
+async def load_snapshot(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    youth_ids: Collection[uuid.UUID],
+    now: datetime,
+    counts_self_reported: bool,
+    *,
+    candidates: Candidates = EVERY_CANDIDATE,
+    max_distance_km: float | None = None,
+) -> Instance:
+    """`load_instance` in one snapshot of the database: its statements all see the same data."""
+    async with sessionmaker() as session:
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        return await load_instance(
+            session,
+            youth_ids,
+            now,
+            counts_self_reported,
+            candidates=candidates,
+            max_distance_km=max_distance_km,
+        )
 
 
 Narrowing = Callable[[type[SafeHouse] | type[Household]], ColumnElement[bool]]

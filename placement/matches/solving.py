@@ -13,7 +13,6 @@ import hashlib
 import logging
 import uuid
 import zlib
-from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -26,7 +25,7 @@ from placement.core import audit
 from placement.core.resources import Resources
 from placement.core.uow import after_commit, unit_of_work
 from placement.matches import engine_calls
-from placement.matches.loading import EVERY_CANDIDATE, Candidates, load_instance
+from placement.matches.loading import Candidates, load_snapshot
 from placement.matches.models import ANSWERED, UNSOLVED, MatchBatch, MatchInstance, MatchRequest
 from placement.matches.queue import SOLVE_BATCH, SOLVE_REQUEST, announce_answer, enqueue, lease_until
 from placement.matching.schema import Instance
@@ -48,34 +47,21 @@ async def claim(
     return claimed
 
 
-async def keep_instance(session: AsyncSession, body: bytes) -> str:
-    """Store the instance's JSON (compressed) under its digest; returns the digest."""
-    digest = hashlib.sha256(body).hexdigest()
+Packed = tuple[str, bytes]
+"""An instance as `match_instances` keeps it: the SHA-256 of its JSON, and that JSON compressed."""
+
+
+def pack(body: bytes) -> Packed:
+    return hashlib.sha256(body).hexdigest(), zlib.compress(body, 6)
+
+
+async def keep_instance(session: AsyncSession, packed: Packed) -> str:
+    """Store the packed instance under its digest (once); returns the digest."""
+    digest, compressed = packed
     await session.execute(
-        insert(MatchInstance).values(digest=digest, body=zlib.compress(body, 6)).on_conflict_do_nothing()
+        insert(MatchInstance).values(digest=digest, body=compressed).on_conflict_do_nothing()
     )
     return digest
-
-
-async def snapshot_instance(
-    resources: Resources,
-    youth_ids: Collection[uuid.UUID],
-    now: datetime,
-    *,
-    candidates: Candidates = EVERY_CANDIDATE,
-    max_distance_km: float | None = None,
-) -> Instance:
-    """The instance, read in one snapshot of the database (its statements see the same data)."""
-    async with resources.sessionmaker() as session:
-        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        return await load_instance(
-            session,
-            youth_ids,
-            now,
-            resources.settings.readiness_counts_self_reported,
-            candidates=candidates,
-            max_distance_km=max_distance_km,
-        )
 
 
 async def solve_request(resources: Resources, request_id: uuid.UUID, attempt: int) -> str:
@@ -91,6 +77,7 @@ async def solve_request(resources: Resources, request_id: uuid.UUID, attempt: in
         instance, body, exact, banded = await _rank(resources, request, now, narrowed=True)
         if not exact["proposals"]:  # the reasons of a no-match count every candidate
             instance, body, exact, banded = await _rank(resources, request, now, narrowed=False)
+        packed = pack(body)
     except Exception as error:  # the engine or its process failed: say so on the request
         return await store_failure(resources, MatchRequest, request_id, attempt, error)
     async with unit_of_work(resources.sessionmaker) as session:
@@ -99,7 +86,7 @@ async def solve_request(resources: Resources, request_id: uuid.UUID, attempt: in
             MatchRequest,
             request_id,
             attempt,
-            body,
+            packed,
             status="proposed" if exact["proposals"] else "no_match",
             result=exact,
             banded_result=banded,
@@ -117,10 +104,11 @@ async def _rank(
     resources: Resources, request: MatchRequest, now: datetime, *, narrowed: bool
 ) -> tuple[Instance, bytes, dict[str, Any], dict[str, Any]]:
     """The request's instance (as JSON) and its ranking, exact and banded."""
-    instance = await snapshot_instance(
-        resources,
+    instance = await load_snapshot(
+        resources.sessionmaker,
         request.youth_ids,
         now,
+        resources.settings.readiness_counts_self_reported,
         candidates=request_candidates(request, narrowed=narrowed),
         max_distance_km=request.max_distance_km,
     )
@@ -134,11 +122,16 @@ def request_candidates(request: MatchRequest, *, narrowed: bool) -> Candidates:
 
 
 async def store_answer(
-    session: AsyncSession, model: type[Solvable], row_id: uuid.UUID, attempt: int, body: bytes, **values: Any
+    session: AsyncSession,
+    model: type[Solvable],
+    row_id: uuid.UUID,
+    attempt: int,
+    packed: Packed,
+    **values: Any,
 ) -> str | None:
-    """Keep the instance `body` and write the answer, if this attempt is still the one solving:
-    the instance's digest, or None."""
-    digest = await keep_instance(session, body)
+    """Keep the instance and write the answer, if this attempt is still the one solving: the
+    instance's digest, or None."""
+    digest = await keep_instance(session, packed)
     stored = await store(session, model, row_id, attempt, instance_digest=digest, lease_until=None, **values)
     return digest if stored else None
 

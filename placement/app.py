@@ -18,6 +18,7 @@ from litestar.openapi.spec import Components, SecurityScheme
 from caregivers.households import routes as household_routes
 from caregivers.reminders import routes as reminder_routes
 from caregivers.training import routes as training_routes
+from placement.capacity import routes as capacity_routes
 from placement.core import audit_routes, health, metrics
 from placement.core.admission import Admission, admission_middleware
 from placement.core.body_depth import refuse_deep_bodies
@@ -78,6 +79,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
             training_routes.router,
             audit_routes.router,
             reminder_routes.router,
+            capacity_routes.router,
         ],
     )
     app = Litestar(

@@ -3,6 +3,7 @@
 from caregivers.households.models import Caregiver, Household, HouseholdYouth
 from caregivers.reminders.models import Notification
 from caregivers.training.models import Completion, ReadinessRule, TrainingModule, TrainingSeries
+from placement.capacity.models import CapacitySnapshot, CapacityTarget
 from placement.core.audit import AuditEntry
 from placement.core.db import Base
 from placement.core.idempotency import IdempotencyRecord
@@ -18,6 +19,8 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Bed",
+    "CapacitySnapshot",
+    "CapacityTarget",
     "Caregiver",
     "Completion",
     "County",

@@ -38,6 +38,8 @@ TEST_PASSWORD = "correct horse battery staple"
 # Redis database the tests use and flush (override to run suites side by side on one server).
 TEST_REDIS_DB = int(os.environ.get("PLACEMENT_TEST_REDIS_DB", "15"))
 MUTABLE_TABLES = (
+    "capacity_snapshots",
+    "capacity_targets",
     "match_batches",
     "match_requests",
     "match_instances",

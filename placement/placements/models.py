@@ -70,3 +70,18 @@ def in_effect() -> ColumnElement[bool]:
         Placement.status == "active",
         and_(Placement.status == "held", Placement.held_until > func.now()),
     )
+
+
+def in_effect_at(at: ColumnElement[datetime]) -> ColumnElement[bool]:
+    """`in_effect` at the instant `at`, past or present, from the placement's own timestamps:
+    made by then, not closed by then, and confirmed by then or held past it."""
+    return and_(
+        Placement.created_at <= at,
+        or_(Placement.closed_at.is_(None), Placement.closed_at > at),
+        or_(Placement.confirmed_at <= at, Placement.held_until > at),
+    )
+
+
+def confirmed_by(at: ColumnElement[datetime]) -> ColumnElement[bool]:
+    """Of a placement in effect at `at`: active then (else held)."""
+    return Placement.confirmed_at <= at

@@ -115,7 +115,13 @@ OFFLINE = {"match"}
 """Commands that run no part of the service, and log nothing: the matcher's, on saved files."""
 
 
-@click.group(cls=LazyGroup, lazy={"match": "placement.matches.commands:match_group"})
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "match": "placement.matches.commands:match_group",
+        "capacity": "placement.capacity.commands:capacity_group",
+    },
+)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Safe-house placement and caregiver support."""

@@ -14,6 +14,8 @@ from arq.connections import RedisSettings
 from arq.typing import WorkerCoroutine
 
 from caregivers.reminders.outbox import write_reminders
+from placement.capacity.counts import reading_now
+from placement.capacity.history import take_snapshot
 from placement.core.idempotency import forget_old_keys
 from placement.core.jobs import redis_settings
 from placement.core.resources import Resources
@@ -73,6 +75,14 @@ async def sweep_matches(ctx: dict[str, Any]) -> dict[str, int]:
     return await sweep_lost_work(ctx["resources"])
 
 
+async def snapshot_capacity(ctx: dict[str, Any]) -> int:
+    """Store this hour's capacity counts (and the day's first); safe to run twice, or on two
+    workers at once (a period is stored once)."""
+    resources: Resources = ctx["resources"]
+    async with unit_of_work(resources.sessionmaker) as session:
+        return await take_snapshot(session, reading_now(resources), resources.settings.zone)
+
+
 def timed(job: WorkerCoroutine, observe: ObserveJob | None) -> WorkerCoroutine:
     """The job, telling `observe` how long each run took (a failed run too)."""
     if observe is None:
@@ -109,14 +119,15 @@ def worker_settings(
     expire, forget = timed(expire_holds, observe_job), timed(forget_idempotency_keys, observe_job)
     remind = timed(write_daily_reminders, observe_job)
     solve, batch = timed(solve_match_request, observe_job), timed(solve_match_batch, observe_job)
-    sweep = timed(sweep_matches, observe_job)
+    sweep, snapshot = timed(sweep_matches, observe_job), timed(snapshot_capacity, observe_job)
     return {
-        "functions": [expire, forget, remind, solve, batch, sweep],
+        "functions": [expire, forget, remind, solve, batch, sweep, snapshot],
         "cron_jobs": [
             cron(expire, second=0, unique=True, run_at_startup=True),
             cron(forget, minute=17, second=30, unique=True),
             cron(remind, hour=6, minute=5, unique=True),
             cron(sweep, second=30, unique=True, run_at_startup=True),
+            cron(snapshot, minute=0, second=5, unique=True, run_at_startup=True),
         ],
         "redis_settings": redis,
         "on_startup": startup,

@@ -47,6 +47,7 @@ from placement.capacity.schemas import (
     ReadyHomes,
     YouthCounts,
 )
+from placement.core.resources import Resources
 from placement.matching.schema import SAFE_HOUSE_BED
 from placement.placements.models import Placement, confirmed_by, in_effect_at
 from placement.reference.models import County, Municipality, Region
@@ -67,6 +68,11 @@ class Reading:
     at: datetime
     stale_after_days: int
     counts_self_reported: bool
+
+
+def reading_now(resources: Resources) -> Reading:
+    settings = resources.settings
+    return Reading(resources.clock(), settings.stale_after_days, settings.readiness_counts_self_reported)
 
 
 async def count_capacity(session: AsyncSession, by: Grouping, reading: Reading) -> CapacityOut:

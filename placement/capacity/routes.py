@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated
 
 from litestar import Router, get
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from placement.capacity import history
 from placement.capacity.access import READERS
-from placement.capacity.counts import Reading, count_capacity
-from placement.capacity.schemas import CapacityOut, Grouping
+from placement.capacity.counts import count_capacity, reading_now
+from placement.capacity.schemas import CapacityHistory, CapacityOut, Every, Grouping
 from placement.core.resources import Resources
 
+DEFAULT_DAYS = 30
+FirstDay = Annotated[date | None, Parameter(query="from", description="First day (default: 30 days ago)")]
+LastDay = Annotated[date | None, Parameter(query="to", description="Last day (default: today)")]
 By = Annotated[Grouping, Parameter(query="by", description="Group the counts by region, county or kind")]
-
-
-def reading_now(resources: Resources) -> Reading:
-    settings = resources.settings
-    return Reading(resources.clock(), settings.stale_after_days, settings.readiness_counts_self_reported)
 
 
 @get("/capacity", opt=READERS)
@@ -28,4 +28,22 @@ async def capacity_now(session: AsyncSession, resources: Resources, by: By = "re
     return await count_capacity(session, by, reading_now(resources))
 
 
-router = Router(path="/", route_handlers=[capacity_now], tags=["capacity"])
+@get("/capacity/history", opt=READERS)
+async def capacity_history(
+    session: AsyncSession,
+    resources: Resources,
+    by: By = "region",
+    first: Annotated[
+        date | None, Parameter(query="from", description="First day (default: 30 days ago)")
+    ] = None,
+    last: Annotated[date | None, Parameter(query="to", description="Last day (default: today)")] = None,
+    every: Annotated[Every, Parameter(query="every", description="A row per day, or per week")] = "day",
+) -> CapacityHistory:
+    """The daily counts of a span of days, or each week's last day; rows a worker rebuilt after the
+    fact say `source: backfill`."""
+    last = last or resources.clock().date()
+    first = first or last - timedelta(days=DEFAULT_DAYS - 1)
+    return await history.read_history(session, by, first, last, every, resources.settings.zone)
+
+
+router = Router(path="/", route_handlers=[capacity_now, capacity_history], tags=["capacity"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from placement.core.schemas import Schema
@@ -75,3 +75,26 @@ class CapacityOut(Schema):
     as_of: datetime
     rows: list[CapacityRow]
     statewide: CapacityRow
+
+
+Every = Literal["day", "week"]
+Source = Literal["live", "backfill"]
+
+
+class HistoryRow(CapacityRow):
+    """A region's, county's or kind's counts (or the statewide ones) on one day of the series."""
+
+    period: date
+    """The day, or the Monday of the week."""
+    day: date
+    """The day counted: a week shows its last day on record."""
+    source: Source
+    """`backfill`: rebuilt afterwards, from what the database keeps of that day (see the docs)."""
+
+
+class CapacityHistory(Schema):
+    by: Grouping
+    every: Every
+    first: date
+    last: date
+    rows: list[HistoryRow]

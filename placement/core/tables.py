@@ -1,4 +1,9 @@
-"""Tables: responses a spreadsheet can hold, written as CSV.
+"""Tables: responses a spreadsheet can hold, answered as JSON or, when asked, as CSV.
+
+A route returns a `Table`, takes `answer: TableAnswer` and spreads `TABULAR` into its decorator:
+`?format=json|csv`, else the Accept header, chooses the form (JSON when nothing says otherwise), and
+the OpenAPI document lists both media types and the `format` parameter. The JSON answer is the
+Struct's usual encoding, byte for byte.
 
 The CSV is written for a person opening it in a spreadsheet:
 
@@ -21,20 +26,37 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import types
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, TypedDict, TypeVar, Union, get_args, get_origin
 
 import msgspec
+from litestar import Request, Response
+from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Operation
+from litestar.openapi.spec import Schema as OpenAPISchema
+from litestar.params import Parameter
 from litestar.serialization import default_serializer
 from litestar.types import Serializer
 
+from placement.core.errors import NotAcceptable, problem_responses
 from placement.core.schemas import Schema
 
+JSON = "application/json"
+CSV = "text/csv"
+MEDIA_TYPES = {"json": JSON, "csv": CSV}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BYTE_ORDER_MARK = "\ufeff"
+DOWNLOAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}")
+CSV_DESCRIPTION = (
+    "The same figures as a table: one line per row, totals last, headers a person can read. UTF-8 "
+    "with a byte-order mark; a cell starting with =, +, -, @, tab or carriage return (negative "
+    "numbers too) is prefixed with ' so a spreadsheet does not run it as a formula."
+)
 
 
 class Table(Schema):
@@ -44,6 +66,9 @@ class Table(Schema):
 
     rows_field: ClassVar[str] = "rows"
     totals_field: ClassVar[str | None] = None
+
+
+TableT = TypeVar("TableT", bound=Table)
 
 
 # --- Columns -----------------------------------------------------------------------------------
@@ -223,3 +248,76 @@ def cell(value: Any, enc_hook: Serializer = default_serializer) -> str:
 def spreadsheet_safe(text: str) -> str:
     """`text` with a `'` in front if a spreadsheet would read it as a formula (negative numbers too)."""
     return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+
+
+class CsvResponse(Response[TableT]):
+    """A table, rendered as CSV."""
+
+    def render(self, content: Any, media_type: str, enc_hook: Serializer = default_serializer) -> bytes:
+        return table_csv(content, enc_hook)
+
+
+# --- Negotiation and the route's part ----------------------------------------------------------
+
+Format = Annotated[
+    Literal["json", "csv"] | None,
+    Parameter(
+        description="json or csv, overriding the Accept header (which otherwise decides; JSON by default)"
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TableAnswer:
+    """The media type a caller asked a table in; call it with the table to answer."""
+
+    media_type: str
+
+    def __call__(self, table: TableT, name: str) -> Response[TableT]:
+        """`table` as asked; as CSV, a download named `<name>.csv` (letters, digits, `.`, `_`, `-`)."""
+        if not DOWNLOAD_NAME.fullmatch(name):
+            raise ValueError(f"not a safe file name: {name!r}")
+        if self.media_type == CSV:
+            download = {"Vary": "Accept", "Content-Disposition": f'attachment; filename="{name}.csv"'}
+            return CsvResponse(table, media_type=CSV, headers=download)
+        return Response(table, headers={"Vary": "Accept"})
+
+
+def negotiate(request: Request[Any, Any, Any], format: Format = None) -> TableAnswer:
+    """`?format=` first, else the Accept header's best match (JSON for `*/*` or no header).
+
+    Raises NotAcceptable if the Accept header allows neither JSON nor CSV.
+    """
+    media_type = MEDIA_TYPES[format] if format else request.accept.best_match([JSON, CSV])
+    if media_type is None:
+        raise NotAcceptable(
+            f"This table is answered as {JSON} or {CSV} (or choose with ?format=json or ?format=csv); "
+            "the Accept header asks for neither."
+        )
+    return TableAnswer(media_type)
+
+
+@dataclass
+class TabularOperation(Operation):
+    """OpenAPI: the route's 200 answer comes as CSV too."""
+
+    def __post_init__(self) -> None:
+        answer = (self.responses or {}).get("200")
+        assert isinstance(answer, OpenAPIResponse) and answer.content, "a table route answers 200"
+        text = OpenAPISchema(type=OpenAPIType.STRING, description=CSV_DESCRIPTION)
+        answer.content[CSV] = OpenAPIMediaType(schema=text)
+
+
+class TabularRoute(TypedDict):
+    """What a route handler needs to answer a Table as JSON or CSV: spread it into `@get(...)`."""
+
+    dependencies: dict[str, Provide]
+    operation_class: type[Operation]
+    responses: dict[int, ResponseSpec]
+
+
+TABULAR = TabularRoute(
+    dependencies={"answer": Provide(negotiate, sync_to_thread=False)},
+    operation_class=TabularOperation,
+    responses=problem_responses(406),
+)

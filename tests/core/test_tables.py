@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 import msgspec
 import pytest
+from litestar import Litestar, Response, get
+from litestar.testing import TestClient
 
+from placement.core.errors import EXCEPTION_HANDLERS
 from placement.core.schemas import Schema
-from placement.core.tables import Table, plan_of, table_csv
+from placement.core.tables import TABULAR, Table, TableAnswer, plan_of, table_csv
 
 
 @pytest.fixture(autouse=True)
@@ -127,6 +132,23 @@ JSON_PATHS = {
 }
 
 
+@get("/capacity", **TABULAR)
+async def capacity_by_region(answer: TableAnswer) -> Response[CapacityByRegion]:
+    return answer(CAPACITY, "capacity-by-region")
+
+
+@get("/capacity-without-csv")
+async def capacity_as_json_only() -> CapacityByRegion:
+    return CAPACITY
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient[Litestar]]:
+    app = Litestar([capacity_by_region, capacity_as_json_only], exception_handlers=EXCEPTION_HANDLERS)
+    with TestClient(app) as client:
+        yield client
+
+
 def read_csv(content: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
 
@@ -165,9 +187,9 @@ def one_row(**fields: Any) -> CapacityByRegion:
     )
 
 
-def test_csv_has_the_same_figures_as_the_json() -> None:
-    document = msgspec.json.decode(msgspec.json.encode(CAPACITY))
-    header, *lines = read_csv(table_csv(CAPACITY))
+def test_csv_has_the_same_figures_as_the_json(client: TestClient[Litestar]) -> None:
+    document = client.get("/capacity").json()
+    header, *lines = read_csv(client.get("/capacity?format=csv").content)
 
     assert header == list(JSON_PATHS)
     json_rows = [*document["regions"], document["totals"]]
@@ -286,3 +308,79 @@ def test_a_list_in_a_row_is_refused() -> None:
 def test_totals_of_another_struct_are_refused() -> None:
     with pytest.raises(TypeError, match=r"MismatchedTotals\.totals must be a RegionCapacity or None"):
         plan_of(MismatchedTotals)
+
+
+def test_json_answer_is_the_structs_own_encoding(client: TestClient[Litestar]) -> None:
+    answer = client.get("/capacity")
+
+    assert answer.content == msgspec.json.encode(CAPACITY)
+    assert answer.content == client.get("/capacity-without-csv").content
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.headers["vary"] == "Accept"
+    assert "content-disposition" not in answer.headers
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "application/json", "text/csv;q=0.5, application/json"])
+def test_json_is_the_answer_unless_csv_is_preferred(client: TestClient[Litestar], accept: str | None) -> None:
+    headers = {"Accept": accept} if accept else {}
+
+    answer = client.get("/capacity", headers=headers)
+
+    assert answer.headers["content-type"] == "application/json"
+    assert answer.json()["by"] == "region"
+
+
+@pytest.mark.parametrize("accept", ["text/csv", "text/*", "application/json;q=0.5, text/csv"])
+def test_csv_is_the_answer_when_preferred(client: TestClient[Litestar], accept: str) -> None:
+    answer = client.get("/capacity", headers={"Accept": accept})
+
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+    assert answer.headers["content-disposition"] == 'attachment; filename="capacity-by-region.csv"'
+    assert answer.headers["vary"] == "Accept"
+    assert answer.content == table_csv(CAPACITY)
+
+
+def test_format_parameter_beats_the_accept_header(client: TestClient[Litestar]) -> None:
+    as_csv = client.get("/capacity?format=csv", headers={"Accept": "application/json"})
+    as_json = client.get("/capacity?format=json", headers={"Accept": "text/csv"})
+    despite_png = client.get("/capacity?format=csv", headers={"Accept": "image/png"})
+
+    assert as_csv.headers["content-type"] == "text/csv; charset=utf-8"
+    assert as_json.headers["content-type"] == "application/json"
+    assert despite_png.status_code == 200
+
+
+def test_an_unknown_format_is_a_bad_request(client: TestClient[Litestar]) -> None:
+    answer = client.get("/capacity?format=xlsx")
+
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["key"] == "format"
+
+
+def test_a_media_type_neither_json_nor_csv_is_not_acceptable(client: TestClient[Litestar]) -> None:
+    answer = client.get("/capacity", headers={"Accept": "image/png"})
+
+    assert answer.status_code == 406
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["title"] == "Not Acceptable"
+    assert "text/csv" in problem["detail"]
+
+
+def test_an_unsafe_download_name_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a safe file name"):
+        TableAnswer("text/csv")(CAPACITY, 'x"; filename="evil.exe')
+
+
+def test_openapi_lists_both_media_types_the_format_parameter_and_406(client: TestClient[Litestar]) -> None:
+    schema = json.loads(client.get("/schema/openapi.json").content)
+    operation = schema["paths"]["/capacity"]["get"]
+
+    content = operation["responses"]["200"]["content"]
+    assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/CapacityByRegion"}
+    assert content["text/csv"]["schema"]["type"] == "string"
+    [format_parameter] = operation["parameters"]
+    assert (format_parameter["name"], format_parameter["in"]) == ("format", "query")
+    assert {"json", "csv"} <= set(format_parameter["schema"]["enum"])
+    assert operation["responses"]["406"]["content"]["application/problem+json"]

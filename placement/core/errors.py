@@ -52,6 +52,10 @@ class Unprocessable(DomainError):
     status = 422
 
 
+class NotAcceptable(DomainError):
+    status = 406
+
+
 class PreconditionFailed(DomainError):
     status = 412
 
@@ -97,6 +101,7 @@ PROBLEM_MEANINGS = {
     401: "Not signed in, or the sign-in has expired or was revoked",
     403: "Your role may not use this route",
     404: "No such record, or not one you may see",
+    406: "The Accept header asks for no media type this route answers in (see its 200 answer)",
     409: "Conflicts with the current state (e.g. the bed is already held)",
     412: "The record changed since you read it (If-Match no longer matches its ETag): read it again",
     422: "Well-formed but refused: unknown references, rules of the domain",

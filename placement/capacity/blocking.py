@@ -14,9 +14,10 @@ counts, not here.
 
 Language is a soft score term in this engine, not a hard rule: it never blocks anyone.
 
-The rules are evaluated as the engine evaluates them (``rules.failures``), youth by youth in the
-engine's blocks, so memory stays bounded whatever the numbers of youth and targets. Per youth
-results name the youth and never leave the process; only their tallies (``UnmetNeed``) do.
+The rules are evaluated as the engine evaluates them (``rules.failures``), on one of the engine's
+blocks of youth at a time (``rules.blocks``), so memory stays bounded whatever the numbers of
+youth and targets (about 64 MiB at 2,000 x 10,000). Per youth results name the youth and never
+leave the process; only their tallies (``UnmetNeed``) do.
 """
 
 from __future__ import annotations

@@ -62,12 +62,15 @@ Query = Select[*tuple[Any, ...]]
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """What a count is judged on: the instant (in the program's zone: its date is the day that
-    licences, pauses and training are judged on) and the settings that shape it."""
+    """What a count is judged on: an instant (in the program's zone: its date is the day licences,
+    pauses and training are judged on) and the settings that shape it. The present is counted at
+    the database's own now (the transaction's start, one instant for every statement, whatever the
+    service's clock says); a `past` reading at `at` itself, from the records' timestamps."""
 
     at: datetime
     stale_after_days: int
     counts_self_reported: bool
+    past: bool = False
 
 
 def reading_now(resources: Resources) -> Reading:
@@ -119,7 +122,7 @@ async def _grouped(session: AsyncSession, query: Query) -> dict[Any, Counts]:
 
 
 def _at(reading: Reading) -> ColumnElement[datetime]:
-    return literal(reading.at, DateTime(timezone=True))
+    return literal(reading.at, DateTime(timezone=True)) if reading.past else func.now()
 
 
 def _day(reading: Reading) -> ColumnElement[Any]:

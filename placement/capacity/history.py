@@ -53,7 +53,7 @@ async def backfill(session: AsyncSession, first: date, last: date, reading: Read
     stored = 0
     for day in _days(first, last):
         start = start_of_day(day, zone)
-        at = Reading(start, reading.stale_after_days, reading.counts_self_reported)
+        at = Reading(start, reading.stale_after_days, reading.counts_self_reported, past=True)
         stored += await _store(session, at, (("day", start),), "backfill")
     return stored
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import Literal
 
 from placement.core.schemas import Schema
+from placement.core.tables import Table
 
 Grouping = Literal["region", "county", "kind"]
 
@@ -70,7 +71,9 @@ class CapacityRow(Schema):
     youth: YouthCounts
 
 
-class CapacityOut(Schema):
+class CapacityOut(Table):
+    totals_field = "statewide"
+
     by: Grouping
     as_of: datetime
     rows: list[CapacityRow]
@@ -92,7 +95,7 @@ class HistoryRow(CapacityRow):
     """`backfill`: rebuilt afterwards, from what the database keeps of that day (see the docs)."""
 
 
-class CapacityHistory(Schema):
+class CapacityHistory(Table):
     by: Grouping
     every: Every
     first: date

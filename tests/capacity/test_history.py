@@ -98,7 +98,6 @@ async def test_a_snapshot_holds_what_capacity_answered_at_its_instant(
         await make_youth(client, staff, await sign_in("caseworker")),
         house["bed_list"][0]["id"],
     )
-    clock.now = datetime.now(UTC)
     await snapshot_capacity({"resources": resources})
 
     for by in ("region", "county", "kind"):

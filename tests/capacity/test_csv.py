@@ -1,0 +1,65 @@
+"""Every capacity read answers CSV with the numbers its JSON has, under headers a person reads."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import httpx
+import pytest
+
+from placement.core.resources import Resources
+from placement.worker import snapshot_capacity
+from tests.capacity.scene import build_scene
+from tests.conftest import FakeClock
+from tests.factories import API
+
+
+def in_words(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def flattened(row: dict[str, Any]) -> dict[str, str]:
+    """A JSON row as the CSV should have it: "Beds: available" -> "3"; None as an empty cell."""
+    cells: dict[str, str] = {}
+    for name, value in row.items():
+        if isinstance(value, dict):
+            cells |= {f"{in_words(name)}: {in_words(k).lower()}": cell(v) for k, v in value.items()}
+        else:
+            cells[in_words(name)] = cell(value)
+    return cells
+
+
+def cell(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def as_read(text: str) -> str | float:
+    """A cell as a person reads it: 10 and 10.0 are the same number."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+@pytest.mark.parametrize(
+    "path", ["/capacity?by=region", "/capacity?by=county", "/capacity?by=kind", "/capacity/history?by=county"]
+)
+async def test_csv_holds_the_json_numbers_line_by_line(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources, clock: FakeClock, path: str
+) -> None:
+    staff, lead = await sign_in("placement_staff"), await sign_in("program_lead")
+    await build_scene(client, resources, staff, await sign_in("caseworker"), clock())
+    await snapshot_capacity({"resources": resources})
+
+    as_json = (await client.get(f"{API}{path}", headers=lead.headers)).json()
+    answer = await client.get(f"{API}{path}", headers={**lead.headers, "Accept": "text/csv"})
+
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    lines = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    rows = as_json["rows"] + ([as_json["statewide"]] if "statewide" in as_json else [])
+    assert len(lines) == len(rows) > 1
+    for line, row in zip(lines, rows, strict=True):
+        expected = flattened(row)
+        assert {h: as_read(line[h]) for h in expected} == {h: as_read(v) for h, v in expected.items()}

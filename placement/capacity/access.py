@@ -5,3 +5,4 @@ from __future__ import annotations
 from placement.core.security.guards import allow
 
 READERS = allow("program_lead", "admin", "placement_staff", entity="capacity")
+TARGET_SETTERS = allow("program_lead", "admin", entity="capacity_target")

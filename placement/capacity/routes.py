@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, timedelta
 from typing import Annotated
 
-from litestar import Response, Router, get
+from litestar import Response, Router, get, patch, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.capacity import history
-from placement.capacity.access import READERS
+from placement.capacity import history, targets
+from placement.capacity.access import READERS, TARGET_SETTERS
 from placement.capacity.counts import count_capacity, reading_now
-from placement.capacity.schemas import CapacityHistory, CapacityOut, Every, Grouping
+from placement.capacity.schemas import (
+    CapacityHistory,
+    CapacityOut,
+    Every,
+    Grouping,
+    TargetCreate,
+    TargetList,
+    TargetOut,
+    TargetUpdate,
+)
+from placement.core.audit import Actor
+from placement.core.idempotency import IdempotentCreate
 from placement.core.resources import Resources
 from placement.core.tables import TABULAR, TableAnswer
 
@@ -51,4 +63,61 @@ async def capacity_history(
     return answer(series, f"capacity-history-by-{by}-{first}-{last}")
 
 
-router = Router(path="/", route_handlers=[capacity_now, capacity_history], tags=["capacity"])
+@get("/capacity/targets", opt=READERS, **TABULAR)
+async def list_targets(
+    session: AsyncSession, resources: Resources, answer: TableAnswer
+) -> Response[TargetList]:
+    """The program's targets, each with its current value, its 30-day trend and whether it is on
+    track to be reached by its due date."""
+    found = await targets.list_targets(session, reading_now(resources), resources.settings.zone)
+    return answer(found, "capacity-targets")
+
+
+@get("/capacity/targets/{id:uuid}", opt=READERS)
+async def read_target(id: uuid.UUID, session: AsyncSession, resources: Resources) -> TargetOut:
+    return await _target(session, resources, id)
+
+
+@post("/capacity/targets", opt=TARGET_SETTERS)
+async def create_target(
+    data: TargetCreate,
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+    idempotent: IdempotentCreate,
+) -> TargetOut:
+    """Set a target: a metric, a scope (the state, a region or a county), a value and a due date."""
+    return await idempotent(
+        data,
+        lambda: _created(session, resources, actor, data),
+        lambda created: _target(session, resources, created),
+    )
+
+
+@patch("/capacity/targets/{id:uuid}", opt=TARGET_SETTERS)
+async def update_target(
+    id: uuid.UUID, data: TargetUpdate, session: AsyncSession, resources: Resources
+) -> TargetOut:
+    """Change a target's title, value, due date or note (its metric and place stay: set a new one)."""
+    await targets.update_target(session, id, data)
+    return await _target(session, resources, id)
+
+
+async def _created(
+    session: AsyncSession, resources: Resources, actor: Actor, data: TargetCreate
+) -> TargetOut:
+    return await _target(session, resources, await targets.create_target(session, actor, data))
+
+
+async def _target(session: AsyncSession, resources: Resources, target_id: uuid.UUID) -> TargetOut:
+    found = await targets.list_targets(
+        session, reading_now(resources), resources.settings.zone, only=target_id
+    )
+    return found.rows[0]
+
+
+router = Router(
+    path="/",
+    route_handlers=[capacity_now, capacity_history, list_targets, read_target, create_target, update_target],
+    tags=["capacity"],
+)

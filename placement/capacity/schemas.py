@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
+
+import msgspec
 
 from placement.core.schemas import Schema
 from placement.core.tables import Table
@@ -101,3 +103,79 @@ class CapacityHistory(Table):
     first: date
     last: date
     rows: list[HistoryRow]
+
+
+Scope = Literal["statewide", "region", "county"]
+Direction = Literal["at_least", "at_most"]
+MetricName = Literal[
+    "safe_house_beds",
+    "safe_house_beds_available",
+    "households",
+    "household_places_licensed",
+    "household_places_free",
+    "homes_ready_standard",
+    "homes_ready_trafficking_specialized",
+    "youth_awaiting",
+    "median_wait_days",
+    "p90_wait_days",
+]
+TargetValue = Annotated[float, msgspec.Meta(ge=0, le=1_000_000)]
+Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Note = Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class TargetCreate(Schema):
+    """A goal: `metric` in `scope` (the state, or one region or county) reaches `value` by `due_on`."""
+
+    title: Title
+    metric: MetricName
+    scope: Scope
+    value: TargetValue
+    due_on: date
+    region_id: uuid.UUID | None = None
+    """The region, for a regional target (and only then)."""
+    county_id: uuid.UUID | None = None
+    """The county, for a county target (and only then)."""
+    note: Note | None = None
+
+
+class TargetUpdate(Schema):
+    title: Title | msgspec.UnsetType = msgspec.UNSET
+    value: TargetValue | msgspec.UnsetType = msgspec.UNSET
+    due_on: date | msgspec.UnsetType = msgspec.UNSET
+    note: Note | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class TargetOut(Schema):
+    id: uuid.UUID
+    title: str
+    metric: MetricName
+    metric_label: str
+    direction: Direction
+    """`at_least`: reached at or above the value; `at_most`: at or below it (a wait, the awaiting)."""
+    scope: Scope
+    place: str
+    """The region's or county's name, or `statewide`."""
+    region_id: uuid.UUID | None
+    county_id: uuid.UUID | None
+    value: float
+    due_on: date
+    note: str | None
+    current: float | None
+    trend_per_day: float | None
+    """The least-squares slope of the daily values over the last 30 days and today (None with fewer
+    than two days on record)."""
+    trend_days: int
+    """How many days the trend is drawn through."""
+    projected: float | None
+    """The current value carried to the due date along the trend (the current value without one)."""
+    reached: bool
+    on_track: bool
+    """The projected value reaches the target by its due date."""
+    created_at: datetime
+    updated_at: datetime
+
+
+class TargetList(Table):
+    as_of: datetime
+    rows: list[TargetOut]

@@ -3,7 +3,7 @@
 from caregivers.households.models import Caregiver, Household, HouseholdYouth
 from caregivers.reminders.models import Notification
 from caregivers.training.models import Completion, ReadinessRule, TrainingModule, TrainingSeries
-from placement.capacity.models import CapacitySnapshot, CapacityTarget
+from placement.capacity.models import CapacitySnapshot, CapacityTarget, CapacityWhatIf
 from placement.core.audit import AuditEntry
 from placement.core.db import Base
 from placement.core.idempotency import IdempotencyRecord
@@ -21,6 +21,7 @@ __all__ = [
     "Bed",
     "CapacitySnapshot",
     "CapacityTarget",
+    "CapacityWhatIf",
     "Caregiver",
     "Completion",
     "County",

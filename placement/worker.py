@@ -16,6 +16,7 @@ from arq.typing import WorkerCoroutine
 from caregivers.reminders.outbox import write_reminders
 from placement.capacity.counts import reading_now
 from placement.capacity.history import take_snapshot
+from placement.capacity.trials import answer_what_if
 from placement.core.idempotency import forget_old_keys
 from placement.core.jobs import redis_settings
 from placement.core.resources import Resources
@@ -83,6 +84,11 @@ async def snapshot_capacity(ctx: dict[str, Any]) -> int:
         return await take_snapshot(session, reading_now(resources), resources.settings.zone)
 
 
+async def try_what_if(ctx: dict[str, Any], run_id: str) -> str:
+    """Answer a program lead's what-if scenario."""
+    return await answer_what_if(ctx["resources"], uuid.UUID(run_id))
+
+
 def timed(job: WorkerCoroutine, observe: ObserveJob | None) -> WorkerCoroutine:
     """The job, telling `observe` how long each run took (a failed run too)."""
     if observe is None:
@@ -120,8 +126,9 @@ def worker_settings(
     remind = timed(write_daily_reminders, observe_job)
     solve, batch = timed(solve_match_request, observe_job), timed(solve_match_batch, observe_job)
     sweep, snapshot = timed(sweep_matches, observe_job), timed(snapshot_capacity, observe_job)
+    what_if = timed(try_what_if, observe_job)
     return {
-        "functions": [expire, forget, remind, solve, batch, sweep, snapshot],
+        "functions": [expire, forget, remind, solve, batch, sweep, snapshot, what_if],
         "cron_jobs": [
             cron(expire, second=0, unique=True, run_at_startup=True),
             cron(forget, minute=17, second=30, unique=True),

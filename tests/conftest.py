@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from arq.worker import Worker
 from litestar import Litestar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,7 @@ from placement.core.security.tokens import issue_token
 from placement.core.settings import Settings
 from placement.core.uow import unit_of_work
 from placement.reference.loader import load_reference_data, stable_id
+from placement.worker import worker_settings
 
 TEST_PASSWORD = "correct horse battery staple"
 # Redis database the tests use and flush (override to run suites side by side on one server).
@@ -211,3 +213,14 @@ def region_id(name: str) -> uuid.UUID:
 
 def county_id(name: str) -> uuid.UUID:
     return stable_id("county", name)
+
+
+@pytest.fixture
+async def worker(settings: Settings, resources: Resources) -> AsyncIterator[Worker]:
+    """A real arq worker on the test's Redis, sharing the app's resources (its database and clock)."""
+    running = Worker(**worker_settings(settings, resources))
+    task = asyncio.create_task(running.async_run())
+    yield running
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await running.close()

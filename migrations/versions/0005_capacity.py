@@ -1,6 +1,6 @@
-"""capacity: snapshots of the counts and the program's targets
+"""capacity: snapshots of the counts, the program's targets, and what-if scenarios
 
-Downgrading drops every snapshot and target.
+Downgrading drops every snapshot, target and scenario.
 
 Revision ID: 0005
 Revises: 0004
@@ -69,8 +69,29 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_capacity_targets")),
     )
+    op.create_table(
+        "capacity_what_ifs",
+        sa.Column("requested_by", sa.Uuid(), nullable=False),
+        sa.Column("scenario", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("answer", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("failure_reason", sa.Text(), nullable=True),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('queued', 'solving', 'answered', 'failed')",
+            name=op.f("ck_capacity_what_ifs_status_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["requested_by"], ["users.id"], name=op.f("fk_capacity_what_ifs_requested_by_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_capacity_what_ifs")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("capacity_what_ifs")
     op.drop_table("capacity_targets")
     op.drop_table("capacity_snapshots")

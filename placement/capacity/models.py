@@ -19,6 +19,9 @@ SOURCES: Final = ("live", "backfill")
 SCOPES: Final = ("statewide", "region", "county")
 
 explain_constraint(
+    "uq_capacity_snapshots_period_by_period_start", "That period's capacity snapshot is already stored."
+)
+explain_constraint(
     "fk_capacity_targets_region_id_regions", "The region id does not name a region.", status=422
 )
 explain_constraint(
@@ -74,3 +77,22 @@ class CapacityTarget(UUIDKey, Timestamps, Base):
             name="scope_names_its_place",
         ),
     )
+
+
+WHAT_IF_STATUSES: Final = ("queued", "solving", "answered", "failed")
+
+
+class CapacityWhatIf(UUIDKey, Timestamps, Base):
+    """A scenario a program lead asked about, and (once a job has solved it) the answer: counts
+    only. The scenario changes nothing but the engine's copy of the data."""
+
+    __tablename__ = "capacity_what_ifs"
+
+    requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    scenario: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(10))
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint(_known("status", WHAT_IF_STATUSES), name="status_known"),)

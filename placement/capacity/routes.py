@@ -10,7 +10,7 @@ from litestar import Response, Router, get, patch, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.capacity import history, targets
+from placement.capacity import history, needs, targets, trials
 from placement.capacity.access import READERS, TARGET_SETTERS
 from placement.capacity.counts import count_capacity, reading_now
 from placement.capacity.schemas import (
@@ -22,6 +22,9 @@ from placement.capacity.schemas import (
     TargetList,
     TargetOut,
     TargetUpdate,
+    UnmetNeedOut,
+    WhatIfCreate,
+    WhatIfOut,
 )
 from placement.core.audit import Actor
 from placement.core.idempotency import IdempotentCreate
@@ -116,8 +119,56 @@ async def _target(session: AsyncSession, resources: Resources, target_id: uuid.U
     return found.rows[0]
 
 
+@get("/capacity/unmet-need", opt=READERS, **TABULAR)
+async def unmet_need(
+    session: AsyncSession, resources: Resources, answer: TableAnswer
+) -> Response[UnmetNeedOut]:
+    """For the youth awaiting placement now, by region: how many have no feasible target, and for
+    those, the rule that blocks most of their candidates. Counts only."""
+    return answer(await needs.unmet_need_now(session, resources), "unmet-need")
+
+
+@post("/capacity/what-if", opt=READERS, status_code=202)
+async def ask_what_if(
+    data: WhatIfCreate,
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+    idempotent: IdempotentCreate,
+) -> WhatIfOut:
+    """Ask what a scenario would change (train a region's homes, add beds, reopen paused homes):
+    a job solves the awaiting youth before and after on a copy of today's data; read the answer
+    at `GET /capacity/what-if/{id}`. No record changes."""
+    return await idempotent(
+        data,
+        lambda: _asked(session, actor, data, resources),
+        lambda created: trials.read_what_if(session, created),
+    )
+
+
+@get("/capacity/what-if/{id:uuid}", opt=READERS, **TABULAR)
+async def read_what_if(id: uuid.UUID, session: AsyncSession, answer: TableAnswer) -> Response[WhatIfOut]:
+    """A scenario and, once answered, placed youth before and after (overall, by urgency and by
+    region) and what blocked the youth with no feasible target before and after it."""
+    return answer(await trials.read_what_if(session, id), f"what-if-{id}")
+
+
+async def _asked(session: AsyncSession, actor: Actor, data: WhatIfCreate, resources: Resources) -> WhatIfOut:
+    return await trials.read_what_if(session, await trials.ask_what_if(session, actor, data, resources.redis))
+
+
 router = Router(
     path="/",
-    route_handlers=[capacity_now, capacity_history, list_targets, read_target, create_target, update_target],
+    route_handlers=[
+        capacity_now,
+        capacity_history,
+        list_targets,
+        read_target,
+        create_target,
+        update_target,
+        unmet_need,
+        ask_what_if,
+        read_what_if,
+    ],
     tags=["capacity"],
 )

@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from placement.core.schemas import Schema
+from placement.capacity.scenarios import RegionName
+from placement.core.schemas import Age, Codes, Schema
 from placement.core.tables import Table
+from placement.core.vocabulary import CareLevel, Gender
 
 Grouping = Literal["region", "county", "kind"]
 
@@ -179,3 +181,97 @@ class TargetOut(Schema):
 class TargetList(Table):
     as_of: datetime
     rows: list[TargetOut]
+
+
+class NeedRow(Schema):
+    """The youth of a region (their origin's) awaiting placement, with and without a feasible
+    target now, and for those without, the rule that blocks most of their candidates alone."""
+
+    group: str
+    """The region's name, or `statewide`."""
+    awaiting: int
+    with_feasible_target: int
+    without_feasible_target: int
+    blocked_by: dict[str, int]
+    """Youth without a feasible target, by blocking rule: the engine's rule that fails alone at the
+    most of their candidates, `several` (each candidate fails two rules or more) or
+    `no_candidates`."""
+    missing_services: dict[str, int]
+    """Youth blocked by `services`, by each service their nearest candidates lack."""
+
+
+class UnmetNeedOut(Table):
+    totals_field = "statewide"
+
+    as_of: datetime
+    rows: list[NeedRow]
+    statewide: NeedRow
+
+
+class TrainingChange(Schema):
+    """The households of a region that lack only training for a level of care complete it."""
+
+    region: RegionName
+    level: CareLevel = "trafficking_specialized"
+
+
+class NewBedsChange(Schema):
+    """Beds of one new safe house in a municipality (at its centre), taking these youth."""
+
+    municipality_id: uuid.UUID
+    beds: Annotated[int, msgspec.Meta(ge=1, le=500)]
+    min_age: Age
+    max_age: Age
+    genders: Annotated[list[Gender], msgspec.Meta(min_length=1, max_length=3)]
+    services: Codes = []
+    languages: Codes = []
+
+
+class ReopeningChange(Schema):
+    """Paused homes reopen: in a region, or (no region) statewide."""
+
+    region: RegionName | None = None
+
+
+class WhatIfCreate(Schema):
+    """A scenario: any of the changes, together. Nothing is written to anyone's record."""
+
+    training: TrainingChange | None = None
+    new_beds: NewBedsChange | None = None
+    reopening: ReopeningChange | None = None
+
+
+Breakdown = Literal["all", "urgency", "region", "blocking"]
+
+
+class WhatIfRow(Schema):
+    """One line of a what-if's answer: placed youth before and after, overall, by urgency or by
+    region; or, for youth with no feasible target before, how many a blocking rule held then and
+    what holds them after (`feasible`: nothing)."""
+
+    breakdown: Breakdown
+    group: str
+    """The urgency (1-5), the region, or the region of a blocking row."""
+    awaiting: int | None = None
+    placed_before: int | None = None
+    placed_after: int | None = None
+    blocked_before: str | None = None
+    blocked_after: str | None = None
+    youth: int | None = None
+
+
+class WhatIfOut(Table):
+    totals_field = "placed"
+
+    id: uuid.UUID
+    status: Literal["queued", "solving", "answered", "failed"]
+    scenario: WhatIfCreate
+    requested_at: datetime
+    answered_at: datetime | None
+    failure_reason: str | None
+    households_trained: int | None
+    households_reopened: int | None
+    beds_added: int | None
+    rows: list[WhatIfRow]
+    placed: WhatIfRow | None
+    """Every awaiting youth: placed before and after."""

@@ -1,4 +1,4 @@
-"""A batch's instance loaded and solved in a pool process, off the event loop.
+"""Instances a pool process loads for itself, off the event loop: a batch's, solved there too.
 
 A batch loads every candidate (10,000 at the bench's scale): a Target built in Python per row, the
 lot encoded as JSON and compressed, about a second of CPU before the solve begins. On the worker's
@@ -21,6 +21,7 @@ from sqlalchemy.pool import NullPool
 from placement.matches import engine_calls
 from placement.matches.loading import load_snapshot
 from placement.matches.solving import Packed, pack
+from placement.matching.schema import Instance
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,16 +39,23 @@ def load_and_solve_jointly(
     seconds: float,
 ) -> JointAnswer:
     """The youth `youth_ids` placed jointly among every candidate, as the database has them now."""
-    body = asyncio.run(_load(database_url, youth_ids, now, counts_self_reported))
+    body = msgspec.json.encode(read_instance(database_url, youth_ids, now, counts_self_reported))
     return JointAnswer(pack(body), engine_calls.solve_jointly(body, effort, seconds))
 
 
+def read_instance(
+    database_url: str, youth_ids: list[uuid.UUID] | None, now: datetime, counts_self_reported: bool
+) -> Instance:
+    """In a pool process: the youth `youth_ids` (None: every youth awaiting placement) and every
+    candidate, read in one snapshot over a connection of the process's own."""
+    return asyncio.run(_load(database_url, youth_ids, now, counts_self_reported))
+
+
 async def _load(
-    database_url: str, youth_ids: list[uuid.UUID], now: datetime, counts_self_reported: bool
-) -> bytes:
+    database_url: str, youth_ids: list[uuid.UUID] | None, now: datetime, counts_self_reported: bool
+) -> Instance:
     engine = create_async_engine(database_url, poolclass=NullPool, hide_parameters=True)
     try:
-        instance = await load_snapshot(async_sessionmaker(engine), youth_ids, now, counts_self_reported)
+        return await load_snapshot(async_sessionmaker(engine), youth_ids, now, counts_self_reported)
     finally:
         await engine.dispose()
-    return msgspec.json.encode(instance)

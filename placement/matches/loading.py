@@ -34,6 +34,7 @@ from placement.reference.nearby import sql_distance_km
 from placement.safehouses.models import Bed, SafeHouse
 from placement.safehouses.status import only_free
 from placement.youth.models import Youth as YouthRecord
+from placement.youth.service import youth_status
 
 NARROWING_SLACK_KM = 1.0
 _AREA = (Municipality.lat.label("area_lat"), Municipality.lon.label("area_lon"))
@@ -58,7 +59,7 @@ EVERY_CANDIDATE = Candidates()
 
 async def load_instance(
     session: AsyncSession,
-    youth_ids: Collection[uuid.UUID],
+    youth_ids: Collection[uuid.UUID] | None,
     now: datetime,
     counts_self_reported: bool,
     weights: Weights | None = None,
@@ -66,7 +67,8 @@ async def load_instance(
     candidates: Candidates = EVERY_CANDIDATE,
     max_distance_km: float | None = None,
 ) -> Instance:
-    """The youth `youth_ids` and the candidate beds and households, judged on `now`'s day;
+    """The youth `youth_ids` (None: every youth awaiting placement) and the candidate beds and
+    households, judged on `now`'s day;
     `max_distance_km` tightens each youth's own maximum."""
     youth = await load_youth(session, youth_ids, max_distance_km)
     kinds = candidates.kinds
@@ -87,7 +89,7 @@ async def load_instance(
 
 async def load_snapshot(
     sessionmaker: async_sessionmaker[AsyncSession],
-    youth_ids: Collection[uuid.UUID],
+    youth_ids: Collection[uuid.UUID] | None,
     now: datetime,
     counts_self_reported: bool,
     *,
@@ -136,13 +138,15 @@ def _may_take(place: type[SafeHouse] | type[Household], youth: list[Youth], day:
 
 
 async def load_youth(
-    session: AsyncSession, youth_ids: Collection[uuid.UUID], max_distance_km: float | None = None
+    session: AsyncSession, youth_ids: Collection[uuid.UUID] | None, max_distance_km: float | None = None
 ) -> list[Youth]:
+    """The youth `youth_ids`, or (None) every youth awaiting placement."""
+    chosen = youth_status() == "awaiting" if youth_ids is None else YouthRecord.id.in_(youth_ids)
     rows = await session.execute(
         select(YouthRecord, Region.name.label("region"))
         .join(Municipality, Municipality.id == YouthRecord.origin_municipality_id)
         .join(Region, Region.id == Municipality.region_id)
-        .where(YouthRecord.id.in_(youth_ids))
+        .where(chosen)
         .order_by(YouthRecord.id)
     )
     return [engine_youth(record, region, max_distance_km) for record, region in rows]

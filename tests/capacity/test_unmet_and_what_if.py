@@ -25,7 +25,7 @@ from tests.factories import API, BOSTON, SPRINGFIELD, make_safe_house, make_yout
 CAMBRIDGE = municipality_id("Middlesex", "Cambridge")
 
 
-async def build_case(client: httpx.AsyncClient, sign_in: Any) -> SignedIn:
+async def build_case(client: httpx.AsyncClient, sign_in: Any) -> None:
     staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
     await make_safe_house(client, staff, beds=1, genders=["female"])
     girl = {"gender": "female", "origin_municipality_id": str(BOSTON)}

@@ -40,7 +40,6 @@ async def build_case(client: httpx.AsyncClient, sign_in: Any) -> None:
         required_services=[],
         max_distance_km=10,
     )
-    return staff
 
 
 def zero_row(group: str) -> dict[str, Any]:

@@ -82,7 +82,7 @@ async def count_capacity(session: AsyncSession, by: Grouping, reading: Reading) 
     """Beds, household places, ready homes and youth, per region, county or kind, and statewide."""
     groups = await _groups(session, by)
     beds = await _grouped(session, _beds(by, reading))
-    homes = await _grouped(session, _households(by, reading))
+    homes = await count_households(session, by, reading)
     youth = await _grouped(session, _youth(by, reading))
     rows = [_row(key, name, by, beds, homes, youth) for key, name in groups]
     statewide = _row(None, STATEWIDE, by, beds, homes, youth)
@@ -93,9 +93,22 @@ async def _groups(session: AsyncSession, by: Grouping) -> list[tuple[Any, str]]:
     """Every region, county or kind, so that one with nothing in it still has its row of zeros."""
     if by == "kind":
         return [(kind, kind) for kind in TARGET_KINDS]
-    place = Region if by == "region" else County
+    return await place_names(session, Region if by == "region" else County)
+
+
+async def region_names(session: AsyncSession) -> list[tuple[Any, str]]:
+    return await place_names(session, Region)
+
+
+async def place_names(session: AsyncSession, place: type[Region] | type[County]) -> list[tuple[Any, str]]:
+    """Every region (or county): id and name, by name."""
     found = await session.execute(select(place.id, place.name).order_by(place.name))
     return [(row.id, row.name) for row in found]
+
+
+async def count_households(session: AsyncSession, by: Grouping, reading: Reading) -> dict[Any, Counts]:
+    """The households' counts per group (None: statewide), as `count_capacity` has them."""
+    return await _grouped(session, _households(by, reading))
 
 
 def _key(by: Grouping, kind: SQLColumnExpression[str]) -> SQLColumnExpression[Any]:

@@ -4,15 +4,13 @@ by region. Counted by the matcher in a pool process; counts only, never a youth.
 from __future__ import annotations
 
 import msgspec
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.capacity.blocking import Need, UnmetNeed
-from placement.capacity.counts import STATEWIDE
+from placement.capacity.counts import STATEWIDE, region_names
 from placement.capacity.pooled import count_unmet_need
 from placement.capacity.schemas import NeedRow, UnmetNeedOut
 from placement.core.resources import Resources
-from placement.reference.models import Region
 
 
 async def unmet_need_now(session: AsyncSession, resources: Resources) -> UnmetNeedOut:
@@ -23,8 +21,7 @@ async def unmet_need_now(session: AsyncSession, resources: Resources) -> UnmetNe
     )
     need = msgspec.json.decode(raw, type=UnmetNeed)
     by_region = {n.region: n for n in need.regions}
-    regions = await session.scalars(select(Region.name).order_by(Region.name))
-    rows = [_row(name, by_region.get(name)) for name in regions]
+    rows = [_row(name, by_region.get(name)) for _, name in await region_names(session)]
     return UnmetNeedOut(as_of=now, rows=rows, statewide=_row(STATEWIDE, need.statewide))
 
 

@@ -10,7 +10,7 @@ from litestar import Response, Router, get, patch, post
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.capacity import history, needs, targets, trials
+from placement.capacity import coverage, history, needs, targets, trials
 from placement.capacity.access import READERS, TARGET_SETTERS
 from placement.capacity.counts import count_capacity, reading_now
 from placement.capacity.schemas import (
@@ -22,6 +22,7 @@ from placement.capacity.schemas import (
     TargetList,
     TargetOut,
     TargetUpdate,
+    TrainingCoverageOut,
     UnmetNeedOut,
     WhatIfCreate,
     WhatIfOut,
@@ -128,6 +129,15 @@ async def unmet_need(
     return answer(await needs.unmet_need_now(session, resources), "unmet-need")
 
 
+@get("/capacity/training", opt=READERS, **TABULAR)
+async def training_coverage(
+    session: AsyncSession, resources: Resources, answer: TableAnswer
+) -> Response[TrainingCoverageOut]:
+    """By region: households, caregivers, how many finished each caregiver series, homes ready per
+    level of care, and completions that lapse within 90 days."""
+    return answer(await coverage.training_coverage(session, reading_now(resources)), "training-coverage")
+
+
 @post("/capacity/what-if", opt=READERS, status_code=202)
 async def ask_what_if(
     data: WhatIfCreate,
@@ -167,6 +177,7 @@ router = Router(
         create_target,
         update_target,
         unmet_need,
+        training_coverage,
         ask_what_if,
         read_what_if,
     ],

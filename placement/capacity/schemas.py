@@ -275,3 +275,25 @@ class WhatIfOut(Table):
     rows: list[WhatIfRow]
     placed: WhatIfRow | None
     """Every awaiting youth: placed before and after."""
+
+
+class CoverageRow(Schema):
+    """A region's (or the state's) households and how far their caregivers' training goes."""
+
+    group: str
+    id: uuid.UUID | None
+    households: int
+    caregivers: int
+    finished_series: dict[str, int]
+    """Caregivers who finished each caregiver series (every published module, counting today)."""
+    ready_homes: ReadyHomes
+    completions_lapsing_within_90_days: int
+    """Completions that count today and expire within 90 days."""
+
+
+class TrainingCoverageOut(Table):
+    totals_field = "statewide"
+
+    as_of: datetime
+    rows: list[CoverageRow]
+    statewide: CoverageRow

@@ -11,6 +11,7 @@ The CSV is written for a person opening it in a spreadsheet:
 - headers from a field's `msgspec.Meta(title=...)`, else its name in words ("Free in open homes"); a
   nested Struct's fields become "Beds: available", a `dict` field one column per key any row has,
   in key order ("Homes ready: therapeutic");
+- a list of codes or numbers in one cell, its items joined by "; " (a list of records is refused);
 - values as the JSON has them (ISO 8601 dates, ids, enum values, true/false), floats to 15
   significant digits (no binary noise such as 0.30000000000000004), None and NaN as empty cells;
 - every cell, header or value, that starts with =, +, -, @, a tab or a carriage return gets a `'`
@@ -51,6 +52,7 @@ CSV = "text/csv"
 MEDIA_TYPES = {"json": JSON, "csv": CSV}
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BYTE_ORDER_MARK = "\ufeff"
+LIST_SEPARATOR = "; "
 DOWNLOAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}")
 CSV_DESCRIPTION = (
     "The same figures as a table: one line per row, totals last, headers a person can read. UTF-8 "
@@ -141,10 +143,10 @@ def struct_columns(
         )
         if is_struct(kind):
             columns.extend(struct_columns(kind, column))
-        elif column.per_key or not is_collection(kind):
+        elif column.per_key or not is_collection(kind) or holds_scalars(kind):
             columns.append(column)
         else:
-            raise TypeError(f"{struct.__name__}.{field.name}: a list cannot be a table column")
+            raise TypeError(f"{struct.__name__}.{field.name}: a list of records cannot be a table column")
     return columns
 
 
@@ -182,6 +184,12 @@ def is_dict(kind: Any) -> bool:
 
 def is_collection(kind: Any) -> bool:
     return (get_origin(kind) or kind) in (list, tuple, set, frozenset)
+
+
+def holds_scalars(kind: Any) -> bool:
+    """A list of codes, numbers or the like (one cell: its items joined), not of records."""
+    items = [title_and_type(arg)[1] for arg in get_args(kind) if arg is not Ellipsis]
+    return all(not (is_struct(item) or is_dict(item) or is_collection(item)) for item in items)
 
 
 def columns_for(plan: Iterable[Column], items: list[Any]) -> list[Column]:
@@ -234,15 +242,19 @@ def cell(value: Any, enc_hook: Serializer = default_serializer) -> str:
     if value is None or value is msgspec.UNSET:
         return ""
     plain = msgspec.to_builtins(value, enc_hook=enc_hook)
+    if isinstance(plain, list):
+        return spreadsheet_safe(LIST_SEPARATOR.join(scalar_text(item) for item in plain))
+    return spreadsheet_safe(scalar_text(plain))
+
+
+def scalar_text(plain: Any) -> str:
     if isinstance(plain, bool):
-        text = "true" if plain else "false"
-    elif isinstance(plain, float):
-        text = f"{plain:.15g}" if math.isfinite(plain) else ""  # JSON has null for NaN and infinities
-    elif isinstance(plain, int | str):
-        text = str(plain)
-    else:
-        raise TypeError(f"a table cell cannot hold {type(value).__name__}: {value!r}")
-    return spreadsheet_safe(text)
+        return "true" if plain else "false"
+    if isinstance(plain, float):
+        return f"{plain:.15g}" if math.isfinite(plain) else ""  # JSON has null for NaN and infinities
+    if isinstance(plain, int | str):
+        return str(plain)
+    raise TypeError(f"a table cell cannot hold {type(plain).__name__}: {plain!r}")
 
 
 def spreadsheet_safe(text: str) -> str:

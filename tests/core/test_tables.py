@@ -112,6 +112,14 @@ class SpeakerTable(Table):
     rows: list[Speakers]
 
 
+class Group(Schema):
+    members: list[Speakers]
+
+
+class GroupTable(Table):
+    rows: list[Group]
+
+
 class MismatchedTotals(Table):
     totals_field = "totals"
     rows: list[RegionCapacity]
@@ -300,9 +308,17 @@ def test_a_table_whose_rows_are_not_a_list_of_structs_is_refused() -> None:
         plan_of(Counts)
 
 
-def test_a_list_in_a_row_is_refused() -> None:
-    with pytest.raises(TypeError, match=r"Speakers\.languages: a list cannot be a table column"):
-        plan_of(SpeakerTable)
+def test_a_list_of_codes_is_one_cell_its_items_joined_and_made_safe() -> None:
+    table = SpeakerTable(
+        rows=[Speakers(languages=["en", "es"]), Speakers(languages=["=cmd", "pt"]), Speakers(languages=[])]
+    )
+
+    assert read_csv(table_csv(table)) == [["Languages"], ["en; es"], ["'=cmd; pt"], [""]]
+
+
+def test_a_list_of_records_in_a_row_is_refused() -> None:
+    with pytest.raises(TypeError, match=r"Group\.members: a list of records cannot be a table column"):
+        plan_of(GroupTable)
 
 
 def test_totals_of_another_struct_are_refused() -> None:

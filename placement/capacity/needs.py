@@ -16,7 +16,7 @@ from placement.core.resources import Resources
 async def unmet_need_now(session: AsyncSession, resources: Resources) -> UnmetNeedOut:
     """Every region's row (zeros where no youth waits) and the statewide one."""
     now, settings = resources.clock(), resources.settings
-    raw = await resources.offload.run(
+    raw = await resources.background.run(
         count_unmet_need, settings.sqlalchemy_url, now, settings.readiness_counts_self_reported
     )
     need = msgspec.json.decode(raw, type=UnmetNeed)

@@ -105,7 +105,7 @@ async def answer_what_if(resources: Resources, run_id: uuid.UUID) -> str:
         scenario = await engine_scenario(session, msgspec.convert(asked, WhatIfCreate))
     settings, now = resources.settings, resources.clock()
     try:
-        answer = await resources.offload.run(
+        answer = await resources.background.run(
             try_scenario,
             settings.sqlalchemy_url,
             now,

@@ -5,12 +5,20 @@ stretches and slow every request the same process serves (in `placement serve` t
 worker share one). In another process they cannot. The pool starts its processes on first use
 ("spawn": no copy of this process's sockets, event loop or connections), keeps them for the next
 call, and starts anew should one die.
+
+The service keeps two pools (`Resources`): one for what someone waits on now (a match request's
+ranking, an explanation, an accept's check) and one for background work (a batch, a what-if, the
+unmet-need count), so that a ten-second what-if never queues a caseworker's request behind it. The
+background pool's processes also run at a lower CPU priority (`niceness`): on a busy machine the
+API's answers come first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -20,15 +28,21 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+BACKGROUND_NICENESS = 5
+
+
 class ProcessPool:
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, niceness: int = 0) -> None:
         self.processes = max(1, processes)
+        self.niceness = niceness
         self._executor: ProcessPoolExecutor | None = None
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             self._executor = ProcessPoolExecutor(
-                self.processes, mp_context=multiprocessing.get_context("spawn")
+                self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=functools.partial(os.nice, self.niceness),
             )
         return self._executor
 

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from placement.core.audit_sealer import AuditSealer
 from placement.core.db import create_engine, create_sessionmaker
 from placement.core.jobs import create_job_pool
-from placement.core.offload import ProcessPool
+from placement.core.offload import BACKGROUND_NICENESS, ProcessPool
 from placement.core.security.token_cache import TokenCache
 from placement.core.settings import Settings
 
@@ -42,6 +42,9 @@ class Resources:
     clock: Callable[[], datetime] = field(default=utc_now)
     tokens: TokenCache = field(default_factory=TokenCache)
     offload: ProcessPool = field(default_factory=lambda: ProcessPool(1))
+    """Solves someone waits on now: a match request's ranking, an explanation."""
+    background: ProcessPool = field(default_factory=lambda: ProcessPool(1, BACKGROUND_NICENESS))
+    """Long solves: a batch, a what-if, the unmet-need count."""
 
     @classmethod
     async def open(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> Resources:
@@ -58,11 +61,13 @@ class Resources:
             sealer,
             in_zone(clock, settings.zone),
             offload=ProcessPool(settings.solver_processes),
+            background=ProcessPool(1, BACKGROUND_NICENESS),
         )
 
     async def close(self) -> None:
         """Stop the sealer, seal what this process recorded, then close the connections."""
         self.offload.close()
+        self.background.close()
         await self.sealer.stop()
         try:
             await self.sealer.seal_before_exit()

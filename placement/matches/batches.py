@@ -81,7 +81,7 @@ async def solve_batch(resources: Resources, batch_id: uuid.UUID, attempt: int) -
         return "skipped"
     youth_ids = [y for r in requests for y in r.youth_ids]
     try:
-        answer = await resources.offload.run(
+        answer = await resources.background.run(
             load_and_solve_jointly,
             resources.settings.sqlalchemy_url,
             youth_ids,

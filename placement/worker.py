@@ -84,9 +84,9 @@ async def snapshot_capacity(ctx: dict[str, Any]) -> int:
         return await take_snapshot(session, reading_now(resources), resources.settings.zone)
 
 
-async def try_what_if(ctx: dict[str, Any], run_id: str) -> str:
-    """Answer a program lead's what-if scenario."""
-    return await answer_what_if(ctx["resources"], uuid.UUID(run_id))
+async def try_what_if(ctx: dict[str, Any], run_id: str, attempt: int) -> str:
+    """Answer one attempt of a program lead's what-if scenario."""
+    return await answer_what_if(ctx["resources"], uuid.UUID(run_id), attempt)
 
 
 def timed(job: WorkerCoroutine, observe: ObserveJob | None) -> WorkerCoroutine:

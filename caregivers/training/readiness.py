@@ -32,13 +32,15 @@ PRIMARY = "primary"
 NO_ONE = uuid.UUID(int=0)
 
 
-def counts(today: ColumnElement[date] | date, counts_self_reported: bool) -> ColumnElement[bool]:
-    """Whether a completion counts towards readiness on `today`."""
+def counts(
+    today: ColumnElement[date] | date, counts_self_reported: bool, completion: type[Completion] = Completion
+) -> ColumnElement[bool]:
+    """Whether a completion (or one of an alias of the table) counts towards readiness on `today`."""
     condition = and_(
-        Completion.completed_on <= today,
-        or_(Completion.expires_on.is_(None), Completion.expires_on >= today),
+        completion.completed_on <= today,
+        or_(completion.expires_on.is_(None), completion.expires_on >= today),
     )
-    return condition if counts_self_reported else and_(condition, Completion.verified_at.is_not(None))
+    return condition if counts_self_reported else and_(condition, completion.verified_at.is_not(None))
 
 
 def ready_for_level(

@@ -74,6 +74,8 @@ def upgrade() -> None:
         sa.Column("requested_by", sa.Uuid(), nullable=False),
         sa.Column("scenario", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempt", sa.SmallInteger(), server_default="1", nullable=False),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answer", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("failure_reason", sa.Text(), nullable=True),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),

@@ -35,6 +35,8 @@ def backfill_command(first: datetime, last: datetime | None) -> None:
         async with unit_of_work(resources.sessionmaker) as session:
             before = await first_live_day(session, zone) or resources.clock().date()
             until = last.date() if last else before - timedelta(days=1)
+            if until >= before:  # the cron's day (or a day to come) would be taken by a guess
+                raise click.ClickException(f"--to must be before {before}, the first day the cron counted.")
             stored = await backfill(session, first.date(), until, reading_now(resources), zone)
         click.echo(f"stored {stored} snapshot(s) for {first.date()} to {until}")
 

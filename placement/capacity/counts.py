@@ -30,7 +30,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
+    text,
     tuple_,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,6 +73,12 @@ class Reading:
     past: bool = False
 
 
+async def no_jit(session: AsyncSession) -> None:
+    """Compile no JIT code for these statements: their estimated cost passes the threshold at a
+    few thousand homes, and compiling took longer than running them (221 ms with, 112 without)."""
+    await session.execute(text("SET LOCAL jit = off"))
+
+
 def reading_now(resources: Resources) -> Reading:
     settings = resources.settings
     return Reading(resources.clock(), settings.stale_after_days, settings.readiness_counts_self_reported)
@@ -80,6 +86,7 @@ def reading_now(resources: Resources) -> Reading:
 
 async def count_capacity(session: AsyncSession, by: Grouping, reading: Reading) -> CapacityOut:
     """Beds, household places, ready homes and youth, per region, county or kind, and statewide."""
+    await no_jit(session)
     groups = await _groups(session, by)
     beds = await _grouped(session, _beds(by, reading))
     homes = await count_households(session, by, reading)
@@ -192,6 +199,7 @@ def _households(by: Grouping, reading: Reading) -> Query:
             func.greatest(Household.capacity - held - occupied, 0).label("free"),
             and_(placeable, Household.licence_expires_on >= day).label("valid"),
             and_(placeable, Household.licence_expires_on < day).label("expired"),
+            ~placeable.label("unlicensed"),
             or_(
                 Household.availability == "open",
                 and_(Household.availability == "paused", Household.paused_until <= day),
@@ -215,12 +223,13 @@ def _households(by: Grouping, reading: Reading) -> Query:
     query = select(
         func.count().label("households"),
         places(c.valid, c.capacity).label("licensed"),
-        places(true(), c.held).label("held"),
-        places(true(), c.occupied).label("occupied"),
+        places(c.valid, c.held).label("held"),
+        places(c.valid, c.occupied).label("occupied"),
         places(and_(c.valid, c.open, ~c.stale)).label("free_in_open_homes"),
         places(and_(c.valid, c.open, c.stale)).label("free_in_stale_homes"),
         places(and_(c.valid, ~c.open)).label("free_in_paused_or_closed_homes"),
         places(c.expired, c.capacity).label("in_homes_with_expired_licence"),
+        places(c.unlicensed, c.capacity).label("in_unlicensed_homes"),
         *(
             func.count().filter(c.valid, literal(level) == func.any(c.ready)).label(level)
             for level in ReadyHomes.__struct_fields__
@@ -234,7 +243,7 @@ def _youth(by: Grouping, reading: Reading) -> Query:
     earlier = aliased(Placement)
     last_closed = (
         select(func.max(earlier.closed_at))
-        .where(earlier.youth_id == Youth.id, earlier.closed_at <= at)
+        .where(earlier.youth_id == Youth.id, earlier.confirmed_at <= at, earlier.closed_at <= at)
         .scalar_subquery()
     )
     waited_days = extract("epoch", at - func.greatest(Youth.created_at, last_closed)) / 86400

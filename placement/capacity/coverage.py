@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, func, select, tuple_
+from sqlalchemy import Integer, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from caregivers.households.models import Caregiver, Household
 from caregivers.training.models import Completion, TrainingModule, TrainingSeries
@@ -41,11 +42,23 @@ async def training_coverage(session: AsyncSession, reading: Reading) -> Training
 async def _caregivers(session: AsyncSession, reading: Reading) -> dict[Any, tuple[int, int]]:
     """Per region (None: statewide): caregivers, and their counting completions that lapse soon."""
     today = reading.at.date()
+    renewal = aliased(Completion)
+    renewed = (
+        select(renewal.id)
+        .where(
+            renewal.caregiver_id == Completion.caregiver_id,
+            renewal.module_id == Completion.module_id,
+            or_(renewal.expires_on.is_(None), renewal.expires_on > Completion.expires_on),
+            counts(today, reading.counts_self_reported, renewal),
+        )
+        .exists()
+    )
     soon = (
         select(Completion.caregiver_id, func.count().label("lapsing"))
         .where(
             counts(today, reading.counts_self_reported),
             Completion.expires_on <= today + timedelta(days=EXPIRING_WITHIN_DAYS),
+            ~renewed,  # a module done again, lasting longer, does not lapse
         )
         .group_by(Completion.caregiver_id)
         .subquery("lapsing")

@@ -22,6 +22,11 @@ class Metric:
         return value >= target if self.direction == "at_least" else value <= target
 
 
+def _wait(read: Callable[[CapacityRow], float | None]) -> Callable[[CapacityRow], float | None]:
+    """A wait, which is none at all (0 days) while nobody awaits placement."""
+    return lambda row: 0.0 if row.youth.awaiting == 0 else read(row)
+
+
 def _in_service(row: CapacityRow) -> float:
     return row.beds.available + row.beds.held + row.beds.occupied
 
@@ -41,6 +46,6 @@ METRICS: Final[dict[str, Metric]] = {
         "Homes ready for specialised care", "at_least", lambda r: r.ready_homes.trafficking_specialized
     ),
     "youth_awaiting": Metric("Youth awaiting placement", "at_most", lambda r: r.youth.awaiting),
-    "median_wait_days": Metric("Median wait (days)", "at_most", lambda r: r.youth.median_wait_days),
-    "p90_wait_days": Metric("90th-percentile wait (days)", "at_most", lambda r: r.youth.p90_wait_days),
+    "median_wait_days": Metric("Median wait (days)", "at_most", _wait(lambda r: r.youth.median_wait_days)),
+    "p90_wait_days": Metric("90th-percentile wait (days)", "at_most", _wait(lambda r: r.youth.p90_wait_days)),
 }

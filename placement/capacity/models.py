@@ -6,7 +6,17 @@ import uuid
 from datetime import date, datetime
 from typing import Any, Final
 
-from sqlalchemy import CheckConstraint, Date, DateTime, Float, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -91,6 +101,9 @@ class CapacityWhatIf(UUIDKey, Timestamps, Base):
     requested_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     scenario: Mapped[dict[str, Any]] = mapped_column(JSONB)
     status: Mapped[str] = mapped_column(String(10))
+    # As a match request's: the job solves only its attempt; the sweep retries one past its lease.
+    attempt: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     answer: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     failure_reason: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

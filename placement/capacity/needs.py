@@ -3,6 +3,8 @@ by region. Counted by the matcher in a pool process; counts only, never a youth.
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
+
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,15 +12,19 @@ from placement.capacity.blocking import Need, UnmetNeed
 from placement.capacity.counts import STATEWIDE, region_names
 from placement.capacity.pooled import count_unmet_need
 from placement.capacity.schemas import NeedRow, UnmetNeedOut
+from placement.core.errors import Unavailable
 from placement.core.resources import Resources
 
 
 async def unmet_need_now(session: AsyncSession, resources: Resources) -> UnmetNeedOut:
     """Every region's row (zeros where no youth waits) and the statewide one."""
     now, settings = resources.clock(), resources.settings
-    raw = await resources.background.run(
-        count_unmet_need, settings.sqlalchemy_url, now, settings.readiness_counts_self_reported
-    )
+    try:
+        raw = await resources.analysis.run(
+            count_unmet_need, settings.sqlalchemy_url, now, settings.readiness_counts_self_reported
+        )
+    except BrokenProcessPool:  # the process died (killed, out of memory): the next call starts anew
+        raise Unavailable("The matcher's process stopped while counting; ask again.") from None
     need = msgspec.json.decode(raw, type=UnmetNeed)
     by_region = {n.region: n for n in need.regions}
     rows = [_row(name, by_region.get(name)) for _, name in await region_names(session)]

@@ -164,7 +164,10 @@ async def read_what_if(id: uuid.UUID, session: AsyncSession, answer: TableAnswer
 
 
 async def _asked(session: AsyncSession, actor: Actor, data: WhatIfCreate, resources: Resources) -> WhatIfOut:
-    return await trials.read_what_if(session, await trials.ask_what_if(session, actor, data, resources.redis))
+    asked = await trials.ask_what_if(
+        session, actor, data, resources.redis, resources.settings, resources.clock()
+    )
+    return await trials.read_what_if(session, asked)
 
 
 router = Router(

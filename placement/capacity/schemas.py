@@ -26,13 +26,16 @@ class BedCounts(Schema):
 
 
 class PlaceCounts(Schema):
-    """Household places (children a home may take). The free places of homes with a valid licence
-    fall in exactly one of the `free_in_*` counts."""
+    """Household places (children a home may take). Every home's capacity falls in exactly one of
+    `licensed`, `in_homes_with_expired_licence` and `in_unlicensed_homes`; a licensed home's in
+    exactly one of `held`, `occupied` and the `free_in_*` counts."""
 
     licensed: int = 0
     """The capacity of homes whose licence is valid today."""
     held: int = 0
+    """Held in homes with a valid licence."""
     occupied: int = 0
+    """Occupied in homes with a valid licence."""
     free_in_open_homes: int = 0
     """In homes open today that confirmed their availability recently."""
     free_in_stale_homes: int = 0
@@ -40,6 +43,8 @@ class PlaceCounts(Schema):
     free_in_paused_or_closed_homes: int = 0
     in_homes_with_expired_licence: int = 0
     """The capacity of homes whose (licensed or provisional) licence has expired."""
+    in_unlicensed_homes: int = 0
+    """The capacity of homes whose licence is pending, suspended or revoked."""
 
 
 class ReadyHomes(Schema):
@@ -57,7 +62,8 @@ class YouthCounts(Schema):
     held: int = 0
     placed: int = 0
     median_wait_days: float | None = None
-    """Of the youth awaiting: days since referral, or since their last placement ended."""
+    """Of the youth awaiting: days since referral, or since their last placement (one they moved
+    into, not a hold that lapsed or was cancelled) ended."""
     p90_wait_days: float | None = None
 
 
@@ -269,6 +275,10 @@ class WhatIfOut(Table):
     requested_at: datetime
     answered_at: datetime | None
     failure_reason: str | None
+    solved_before: str | None
+    solved_after: str | None
+    """How each joint solve ended: `optimal`, or stopped by its budget (`effort_limit`) or its time
+    cap (`time_limit`), when a difference may be the budget's rather than the scenario's."""
     households_trained: int | None
     households_reopened: int | None
     beds_added: int | None

@@ -9,11 +9,11 @@ the counts come back and are stored. Nothing in the real records changes.
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
 
 import msgspec
 from arq.connections import ArqRedis
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.capacity.models import CapacityWhatIf
@@ -26,24 +26,39 @@ from placement.core.audit import Actor
 from placement.core.errors import NotFound, Unprocessable
 from placement.core.resources import Resources
 from placement.core.schemas import check_codes
+from placement.core.settings import Settings
 from placement.core.uow import after_commit, unit_of_work
 from placement.core.vocabulary import LANGUAGES, SERVICES
+from placement.matches.queue import TRY_WHAT_IF, enqueue, lease_until
+from placement.matches.solving import claim, store, store_failure
 from placement.matching.limits import DEFAULT_EFFORT, DEFAULT_SECONDS
 from placement.reference.models import Municipality, Region
 
 ENTITY = "capacity_what_if"
-TRY_WHAT_IF = "try_what_if"
 
 
-async def ask_what_if(session: AsyncSession, actor: Actor, data: WhatIfCreate, redis: ArqRedis) -> uuid.UUID:
-    """Store the scenario (checked) and queue its job; returns its id."""
+async def ask_what_if(
+    session: AsyncSession,
+    actor: Actor,
+    data: WhatIfCreate,
+    redis: ArqRedis,
+    settings: Settings,
+    now: datetime,
+) -> uuid.UUID:
+    """Store the scenario (checked) and queue its job after the commit; returns its id."""
     await engine_scenario(session, data)
-    run = CapacityWhatIf(requested_by=actor.user_id, scenario=msgspec.to_builtins(data), status="queued")
+    run = CapacityWhatIf(
+        requested_by=actor.user_id,
+        scenario=msgspec.to_builtins(data),
+        status="queued",
+        attempt=1,
+        lease_until=lease_until(settings, now, joint_solves=2),
+    )
     session.add(run)
     await session.flush()
     audit.record(session, "ask_what_if", ENTITY, run.id)
     run_id = run.id
-    after_commit(session, lambda: redis.enqueue_job(TRY_WHAT_IF, str(run_id)))
+    after_commit(session, lambda: enqueue(redis, TRY_WHAT_IF, run_id, 1))
     return run_id
 
 
@@ -91,21 +106,21 @@ async def _new_beds(session: AsyncSession, change: NewBedsChange) -> NewBeds:
     )
 
 
-async def answer_what_if(resources: Resources, run_id: uuid.UUID) -> str:
-    """The job: solve a queued scenario and store its answer (or why it failed)."""
+async def answer_what_if(resources: Resources, run_id: uuid.UUID, attempt: int) -> str:
+    """The job: solve one attempt of a scenario and store its answer (or why it failed), if that
+    attempt is still the run's (as a match request's: `placement.matches.solving`)."""
+    now = resources.clock()
     async with unit_of_work(resources.sessionmaker) as session:
-        asked = await session.scalar(
-            update(CapacityWhatIf)
-            .where(CapacityWhatIf.id == run_id, CapacityWhatIf.status == "queued")
-            .values(status="solving")
-            .returning(CapacityWhatIf.scenario)
+        run = await claim(
+            session, CapacityWhatIf, run_id, attempt, lease_until(resources.settings, now, joint_solves=2)
         )
-        if asked is None:
-            return "skipped"
-        scenario = await engine_scenario(session, msgspec.convert(asked, WhatIfCreate))
-    settings, now = resources.settings, resources.clock()
+    if run is None:
+        return "skipped"
+    settings = resources.settings
     try:
-        answer = await resources.background.run(
+        async with resources.sessionmaker() as session:
+            scenario = await engine_scenario(session, msgspec.convert(run.scenario, WhatIfCreate))
+        answer = await resources.analysis.run(
             try_scenario,
             settings.sqlalchemy_url,
             now,
@@ -114,20 +129,20 @@ async def answer_what_if(resources: Resources, run_id: uuid.UUID) -> str:
             DEFAULT_EFFORT,
             DEFAULT_SECONDS,
         )
-    except Exception as error:  # the engine or its process failed: say so on the run
-        reason = f"The matcher could not answer this ({type(error).__name__}); ask again."
-        return await _finish(resources, run_id, status="failed", failure_reason=reason)
-    return await _finish(resources, run_id, status="answered", answer=msgspec.json.decode(answer))
-
-
-async def _finish(resources: Resources, run_id: uuid.UUID, **values: Any) -> str:
+    except Exception as error:  # the scenario no longer fits the data, or the engine failed
+        return await store_failure(resources, CapacityWhatIf, run_id, attempt, error)
     async with unit_of_work(resources.sessionmaker) as session:
-        await session.execute(
-            update(CapacityWhatIf)
-            .where(CapacityWhatIf.id == run_id)
-            .values(answered_at=resources.clock(), **values)
+        stored = await store(
+            session,
+            CapacityWhatIf,
+            run_id,
+            attempt,
+            status="answered",
+            answer=msgspec.json.decode(answer),
+            answered_at=resources.clock(),
+            lease_until=None,
         )
-    return str(values["status"])
+    return "answered" if stored else "superseded"
 
 
 async def read_what_if(session: AsyncSession, run_id: uuid.UUID) -> WhatIfOut:
@@ -142,6 +157,8 @@ async def read_what_if(session: AsyncSession, run_id: uuid.UUID) -> WhatIfOut:
         requested_at=run.created_at,
         answered_at=run.answered_at,
         failure_reason=run.failure_reason,
+        solved_before=None if answer is None else answer.status_before,
+        solved_after=None if answer is None else answer.status_after,
         households_trained=None if answer is None else answer.changes.households_trained,
         households_reopened=None if answer is None else answer.changes.households_reopened,
         beds_added=None if answer is None else answer.changes.beds_added,

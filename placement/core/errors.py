@@ -56,6 +56,12 @@ class NotAcceptable(DomainError):
     status = 406
 
 
+class Unavailable(DomainError):
+    """A part the request needs (a solver process, say) failed: try again."""
+
+    status = 503
+
+
 class PreconditionFailed(DomainError):
     status = 412
 

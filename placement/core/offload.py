@@ -6,11 +6,11 @@ worker share one). In another process they cannot. The pool starts its processes
 ("spawn": no copy of this process's sockets, event loop or connections), keeps them for the next
 call, and starts anew should one die.
 
-The service keeps two pools (`Resources`): one for what someone waits on now (a match request's
-ranking, an explanation, an accept's check) and one for background work (a batch, a what-if, the
-unmet-need count), so that a ten-second what-if never queues a caseworker's request behind it. The
-background pool's processes also run at a lower CPU priority (`niceness`): on a busy machine the
-API's answers come first.
+The service keeps three pools (`Resources`), each started on first use: one for what someone waits
+on now (a match request's ranking, an explanation, an accept's check), one for batches, and one for
+program leads' analyses (what-ifs, the unmet-need count), so that no long solve queues a
+caseworker's request or a batch behind it. The last two run at a lower CPU priority (`niceness`):
+on a busy machine the API's answers come first.
 """
 
 from __future__ import annotations

@@ -44,7 +44,9 @@ class Resources:
     offload: ProcessPool = field(default_factory=lambda: ProcessPool(1))
     """Solves someone waits on now: a match request's ranking, an explanation."""
     background: ProcessPool = field(default_factory=lambda: ProcessPool(1, BACKGROUND_NICENESS))
-    """Long solves: a batch, a what-if, the unmet-need count."""
+    """Batches: placement staff's long solves."""
+    analysis: ProcessPool = field(default_factory=lambda: ProcessPool(1, BACKGROUND_NICENESS))
+    """Program leads' solves: what-ifs and the unmet-need count, which never hold a batch up."""
 
     @classmethod
     async def open(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> Resources:
@@ -62,12 +64,14 @@ class Resources:
             in_zone(clock, settings.zone),
             offload=ProcessPool(settings.solver_processes),
             background=ProcessPool(1, BACKGROUND_NICENESS),
+            analysis=ProcessPool(1, BACKGROUND_NICENESS),
         )
 
     async def close(self) -> None:
         """Stop the sealer, seal what this process recorded, then close the connections."""
         self.offload.close()
         self.background.close()
+        self.analysis.close()
         await self.sealer.stop()
         try:
             await self.sealer.seal_before_exit()

@@ -49,7 +49,7 @@ async def start_batch(
         requested_by=actor.user_id,
         status="queued",
         attempt=1,
-        lease_until=lease_until(settings, now, jointly=True),
+        lease_until=lease_until(settings, now, joint_solves=1),
         request_ids=[],
     )
     session.add(batch)
@@ -74,7 +74,7 @@ async def solve_batch(resources: Resources, batch_id: uuid.UUID, attempt: int) -
     now = resources.clock()
     async with unit_of_work(resources.sessionmaker) as session:
         batch = await claim(
-            session, MatchBatch, batch_id, attempt, lease_until(resources.settings, now, jointly=True)
+            session, MatchBatch, batch_id, attempt, lease_until(resources.settings, now, joint_solves=1)
         )
         requests = await open_requests(session) if batch is not None else []
     if batch is None:

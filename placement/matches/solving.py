@@ -21,17 +21,25 @@ from sqlalchemy import or_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from placement.capacity.models import CapacityWhatIf
 from placement.core import audit
 from placement.core.resources import Resources
 from placement.core.uow import after_commit, unit_of_work
 from placement.matches import engine_calls
 from placement.matches.loading import Candidates, load_snapshot
 from placement.matches.models import ANSWERED, UNSOLVED, MatchBatch, MatchInstance, MatchRequest
-from placement.matches.queue import SOLVE_BATCH, SOLVE_REQUEST, announce_answer, enqueue, lease_until
+from placement.matches.queue import (
+    SOLVE_BATCH,
+    SOLVE_REQUEST,
+    TRY_WHAT_IF,
+    announce_answer,
+    enqueue,
+    lease_until,
+)
 from placement.matching.schema import Instance
 
 log = logging.getLogger("placement.matches")
-Solvable = TypeVar("Solvable", MatchRequest, MatchBatch)
+Solvable = TypeVar("Solvable", MatchRequest, MatchBatch, CapacityWhatIf)
 
 
 async def claim(
@@ -165,14 +173,17 @@ async def store_failure(
 
 
 async def sweep_lost_work(resources: Resources) -> dict[str, int]:
-    """Enqueue again the requests and batches whose solve is presumed lost (queued or solving past
+    """Enqueue again the requests, batches and what-ifs whose solve is presumed lost (queued or solving past
     their lease), as a new attempt; mark answers older than the setting expired."""
     now = resources.clock()
     valid = timedelta(minutes=resources.settings.match_valid_minutes)
     async with unit_of_work(resources.sessionmaker) as session:
         requests = await _retry_lost(session, MatchRequest, now, lease_until(resources.settings, now))
         batches = await _retry_lost(
-            session, MatchBatch, now, lease_until(resources.settings, now, jointly=True)
+            session, MatchBatch, now, lease_until(resources.settings, now, joint_solves=1)
+        )
+        what_ifs = await _retry_lost(
+            session, CapacityWhatIf, now, lease_until(resources.settings, now, joint_solves=2)
         )
         expired = await session.scalars(
             update(MatchRequest)
@@ -183,10 +194,15 @@ async def sweep_lost_work(resources: Resources) -> dict[str, int]:
         expired_ids = list(expired)
         for request_id in expired_ids:
             audit.record(session, "expire_match_request", "match_request", request_id)
-        for job, found in ((SOLVE_REQUEST, requests), (SOLVE_BATCH, batches)):
+        for job, found in ((SOLVE_REQUEST, requests), (SOLVE_BATCH, batches), (TRY_WHAT_IF, what_ifs)):
             for row_id, attempt in found:
                 after_commit(session, functools.partial(enqueue, resources.redis, job, row_id, attempt))
-    return {"requests": len(requests), "batches": len(batches), "expired": len(expired_ids)}
+    return {
+        "requests": len(requests),
+        "batches": len(batches),
+        "what_ifs": len(what_ifs),
+        "expired": len(expired_ids),
+    }
 
 
 async def _retry_lost(

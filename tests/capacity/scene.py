@@ -114,6 +114,7 @@ async def build_scene(
         client, staff, beds=2, municipality_id=str(SPRINGFIELD), lat=42.1015, lon=-72.5898
     )
     scene.secrets += [house["id"], house["name"], house["street_address"], other["id"], other["name"]]
+    scene.secrets += [other["street_address"], "42.3401", "42.1015", "-71.0712", "-72.5898"]  # positions
     beds = [b["id"] for b in house["bed_list"]]
     await hold_bed(client, staff, people[0], beds[0])
     await confirm(client, staff, await hold_bed(client, staff, people[1], beds[1]))
@@ -122,6 +123,14 @@ async def build_scene(
     )
     assert out.status_code == 200, out.text
     lapsed = await hold_bed(client, staff, people[2], other["bed_list"][0]["id"])  # past its deadline below
+    # A hold cancelled does not restart the youth's wait (only leaving a placement does).
+    cancelled = await hold_bed(client, staff, people[5], other["bed_list"][1]["id"])
+    cancel = await client.post(
+        f"{API}/placements/{cancelled['id']}/cancel",
+        json={"reason": "better_match_found"},
+        headers=staff.headers,
+    )
+    assert cancel.status_code == 200, cancel.text
     scene.beds += [
         Bed(BOSTON, "held"),
         Bed(BOSTON, "occupied"),
@@ -158,6 +167,7 @@ async def build_scene(
                 if home.kind == "biological"
                 else {"availability": "paused", "paused_until": today + timedelta(days=10)}
             )
+        fields["name"] = f"The {home.id.hex[:6]} family"
         await make_household(resources.sessionmaker, **fields)
         caregiver = await make_caregiver(
             resources.sessionmaker, home.id, name=f"Caregiver of {home.id.hex[:6]}"
@@ -166,7 +176,9 @@ async def build_scene(
             str(home.id),
             str(caregiver),
             f"Caregiver of {home.id.hex[:6]}",
+            f"The {home.id.hex[:6]} family",
             "7 Confidential Way",
+            "42.2701",  # the homes' position
         ]
         if home.ready:
             await complete(

@@ -42,14 +42,15 @@ def expected_row(scene: Scene, group: str, key: Key | None, by: str) -> dict[str
         "households": len(homes),
         "places": {
             "licensed": sum(h.capacity for h in valid),
-            "held": sum(h.held for h in homes),
-            "occupied": sum(h.occupied for h in homes),
+            "held": sum(h.held for h in valid),
+            "occupied": sum(h.occupied for h in valid),
             "free_in_open_homes": sum(free(h) for h in valid if h.availability == "open"),
             "free_in_stale_homes": sum(free(h) for h in valid if h.availability == "stale"),
             "free_in_paused_or_closed_homes": sum(
                 free(h) for h in valid if h.availability == "paused_or_closed"
             ),
             "in_homes_with_expired_licence": sum(h.capacity for h in homes if h.licence == "expired"),
+            "in_unlicensed_homes": sum(h.capacity for h in homes if h.licence == "none"),
         },
         "ready_homes": {
             level: sum(level in h.ready for h in valid) for level in ("standard", "trafficking_specialized")
@@ -111,6 +112,13 @@ async def test_capacity_counts_equal_the_records_counted_one_by_one(
     for group, row in rows.items():
         assert counted(row) == rounded(expected_row(scene, group, key, by)), group
     assert counted(body["statewide"]) == rounded(expected_row(scene, "statewide", None, by))
+    places = body["statewide"]["places"]  # every place in exactly one count
+    licensed = (
+        places["held"] + places["occupied"] + sum(v for k, v in places.items() if k.startswith("free_in"))
+    )
+    assert places["licensed"] == licensed
+    everything = places["licensed"] + places["in_homes_with_expired_licence"] + places["in_unlicensed_homes"]
+    assert everything == sum(h.capacity for h in scene.homes)
     groups = {key(scene, thing) for thing in (*scene.beds, *scene.homes, *scene.youth)} - {""}
     assert groups <= set(rows)  # every group the records fall in has its row
 
@@ -128,3 +136,45 @@ async def test_capacity_is_for_program_leads_admins_and_placement_staff_only(
         user = await sign_in(role)
         assert (await client.get(f"{API}/capacity", headers=user.headers)).status_code == status, role
     assert (await client.get(f"{API}/capacity")).status_code == 401
+
+
+CAPACITY_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
+    ("GET", "/capacity", None),
+    ("GET", "/capacity/history", None),
+    ("GET", "/capacity/targets", None),
+    ("GET", "/capacity/unmet-need", None),
+    ("GET", "/capacity/training", None),
+    ("POST", "/capacity/what-if", {"reopening": {}}),
+    (
+        "POST",
+        "/capacity/targets",
+        {"title": "t", "metric": "households", "scope": "statewide", "value": 1, "due_on": "2030-01-01"},
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), CAPACITY_ROUTES)
+@pytest.mark.parametrize("role", ["caseworker", "caregiver"])
+async def test_no_capacity_route_admits_caseworkers_or_caregivers(
+    client: httpx.AsyncClient, sign_in: Any, method: str, path: str, body: Any, role: str
+) -> None:
+    user = await sign_in(role)
+    answer = await client.request(method, f"{API}{path}", json=body, headers=user.headers)
+    assert answer.status_code == 403, answer.text
+
+
+async def test_placement_staff_read_capacity_but_set_no_target(
+    client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    staff, lead = await sign_in("placement_staff"), await sign_in("program_lead")
+    body = dict(CAPACITY_ROUTES[-1][2] or {})
+    made = await client.post(f"{API}/capacity/targets", json=body, headers=lead.headers)
+    assert made.status_code == 201
+    patched = await client.patch(
+        f"{API}/capacity/targets/{made.json()['id']}", json={"value": 2}, headers=staff.headers
+    )
+    assert patched.status_code == 403
+    assert (await client.post(f"{API}/capacity/targets", json=body, headers=staff.headers)).status_code == 403
+    assert (
+        await client.get(f"{API}/capacity/targets/{made.json()['id']}", headers=staff.headers)
+    ).status_code == 200

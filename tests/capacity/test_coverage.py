@@ -34,6 +34,17 @@ async def test_training_coverage_counts_finished_series_ready_homes_and_lapsing_
     await complete(resources.sessionmaker, trained, NINE + BASICS, done_on, verified_by=staff.id)
     partly = await make_caregiver(resources.sessionmaker, worcester, role="secondary")  # basics, four of nine
     await complete(resources.sessionmaker, partly, BASICS + NINE[:4], done_on, verified_by=staff.id)
+    # The primary did part one once before, long ago: that completion lapses soon, but it was
+    # renewed by the one above, so nothing of theirs is about to lapse.
+    await complete(
+        resources.sessionmaker, trained, NINE[:1], done_on - timedelta(days=900), verified_by=staff.id
+    )
+    async with unit_of_work(resources.sessionmaker) as session:
+        await session.execute(
+            update(Completion)
+            .where(Completion.caregiver_id == trained, Completion.completed_on < done_on)
+            .values(expires_on=clock().date() + timedelta(days=20))
+        )
     unverified = await make_caregiver(resources.sessionmaker, boston)  # all nine, self-reported only
     await complete(resources.sessionmaker, unverified, NINE, done_on, verified_by=None)
     async with unit_of_work(resources.sessionmaker) as session:  # the secondary's basics lapse in 30 days

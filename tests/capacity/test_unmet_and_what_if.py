@@ -13,13 +13,21 @@ Ana's urgency is 5; the others' 4.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 from arq.worker import Worker
+from sqlalchemy import select, update
 
-from tests.conftest import SignedIn, municipality_id
+from placement.capacity.models import CapacityWhatIf
+from placement.core.resources import Resources
+from placement.core.settings import Settings
+from placement.core.uow import unit_of_work
+from placement.matches.solving import sweep_lost_work
+from placement.worker import worker_settings
+from tests.conftest import FakeClock, SignedIn, municipality_id
 from tests.factories import API, BOSTON, SPRINGFIELD, make_safe_house, make_youth
 
 CAMBRIDGE = municipality_id("Middlesex", "Cambridge")
@@ -218,3 +226,33 @@ async def test_a_scenario_that_names_nothing_real_is_refused_before_any_job(
     answer = await client.post(f"{API}/capacity/what-if", json=scenario, headers=lead.headers)
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_what_if_whose_job_was_lost_mid_solve_is_answered_after_the_sweep(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources, settings: Settings, clock: FakeClock
+) -> None:
+    await build_case(client, sign_in)
+    lead = await sign_in("program_lead")
+    asked = await client.post(f"{API}/capacity/what-if", json={"reopening": {}}, headers=lead.headers)
+    run_id = uuid.UUID(asked.json()["id"])
+    await resources.redis.flushdb()  # the job is lost with its worker, mid-solve
+    async with unit_of_work(resources.sessionmaker) as session:
+        await session.execute(
+            update(CapacityWhatIf).where(CapacityWhatIf.id == run_id).values(status="solving")
+        )
+    clock.advance(minutes=5)  # past its lease
+
+    swept = await sweep_lost_work(resources)
+    worker = Worker(**worker_settings(settings, resources))
+    running = asyncio.create_task(worker.async_run())
+    try:
+        answer = await wait_for_answer(client, lead, str(run_id))
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await worker.close()
+
+    assert swept["what_ifs"] == 1
+    assert answer["status"] == "answered"
+    async with resources.sessionmaker() as session:
+        assert await session.scalar(select(CapacityWhatIf.attempt).where(CapacityWhatIf.id == run_id)) == 2

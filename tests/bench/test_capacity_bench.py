@@ -23,9 +23,10 @@ def test_capacity_bench_reads_backfills_and_answers_a_what_if(server_settings: S
     assert result.exit_code == 0, result.output
     table, figures = result.output.rstrip().rsplit("\n", 1)
     for title in (
-        "GET /capacity?by=county (2 runs)",
+        "each read 2 times through the real service",
+        "GET /capacity?by=county",
         "backfill of 2 days (in process)",
-        "GET /capacity/history?by=county, 2 days (2 runs)",
+        "GET /capacity/history?by=county, 2 days",
         "what-if: Northern's homes trained for trafficking_specialized and 2 new beds in Worcester",
     ):
         assert title in table, table

@@ -19,6 +19,7 @@ from placement.bench.service import Spread, refuse_busy_queue, with_redis_db
 from placement.core.settings import Settings
 
 MIB = 1024**2
+SCALE_COLUMN = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +76,18 @@ def run_capacity_bench(settings: Settings, options: Options) -> CapacityBenchRes
 Rows = list[tuple[str, list[str]]]
 
 
-def _table(title: str, heads: list[str], rows: Rows) -> list[str]:
-    width = max(14, *(len(h) for h in heads), *(len(v) for _, values in rows for v in values))
-    lines = [f"{title:<46}" + "".join(f" {h:>{width}}" for h in heads)]
-    lines += [f"  {label:<44}" + "".join(f" {v:>{width}}" for v in values) for label, values in rows]
-    return lines
+def _table(title: str, heads: list[str], rows: Rows, width: int = 12) -> list[str]:
+    """The title over the labels, a column per head, each at least `width` wide."""
+    label = max(44, len(title) - 2, *(len(name) for name, _ in rows))
+    widths = [max(width, len(h), *(len(values[k]) for _, values in rows)) for k, h in enumerate(heads)]
+
+    def line(start: str, cells: list[str]) -> str:
+        return start + "".join(f"  {cell:>{width}}" for cell, width in zip(cells, widths, strict=True))
+
+    return [
+        line(f"{title:<{label + 2}}", heads),
+        *(line(f"  {name:<{label}}", values) for name, values in rows),
+    ]
 
 
 def _ms(s: Spread) -> str:
@@ -107,24 +115,19 @@ def _slowest_sql(reads: list[Read]) -> list[str]:
     return [f"  slowest statement: {sql}..." for sql in named]
 
 
-def report_scales(runs: int, scales: list[ScaleFigures]) -> list[str]:
+def report_scales(scales: list[ScaleFigures]) -> list[str]:
     heads = [f"demo {s.scale}x" for s in scales]
     days = scales[0].backfill.days
     now, history = [s.now for s in scales], [s.history for s in scales]
-    lines = _table(
-        "data (the demo's, dated over the past)",
-        heads,
-        [
-            ("safe houses / beds", [f"{s.houses} / {s.beds}" for s in scales]),
-            ("households / caregivers", [f"{s.households} / {s.caregivers}" for s in scales]),
-            ("completions", [str(s.completions) for s in scales]),
-            ("youth / placements", [f"{s.youth} / {s.placements}" for s in scales]),
-        ],
-    )
-    lines += [
-        "",
-        *_table(f"GET /capacity?by=county ({runs} runs)", heads, _read_rows(now)),
-        *_slowest_sql(now),
+
+    def table(title: str, rows: Rows) -> list[str]:
+        return _table(title, heads, rows, width=SCALE_COLUMN)
+
+    data = [
+        ("safe houses / beds", [f"{s.houses} / {s.beds}" for s in scales]),
+        ("households / caregivers", [f"{s.households} / {s.caregivers}" for s in scales]),
+        ("completions", [str(s.completions) for s in scales]),
+        ("youth / placements", [f"{s.youth} / {s.placements}" for s in scales]),
     ]
     backfilled = [
         ("seconds per day", [f"{s.backfill.seconds_per_day:.3f}" for s in scales]),
@@ -132,9 +135,17 @@ def report_scales(runs: int, scales: list[ScaleFigures]) -> list[str]:
         ("SQL statements per day", [f"{s.backfill.statements / days:g}" for s in scales]),
         ("snapshots stored", [str(s.backfill.stored) for s in scales]),
     ]
-    lines += ["", *_table(f"backfill of {days} days (in process)", heads, backfilled)]
-    title = f"GET /capacity/history?by=county, {days} days ({runs} runs)"
-    return [*lines, "", *_table(title, heads, _read_rows(history)), *_slowest_sql(history)]
+    return [
+        *table("data (the demo's, dated over the past)", data),
+        "",
+        *table("GET /capacity?by=county", _read_rows(now)),
+        *_slowest_sql(now),
+        "",
+        *table(f"backfill of {days} days (in process)", backfilled),
+        "",
+        *table(f"GET /capacity/history?by=county, {days} days", _read_rows(history)),
+        *_slowest_sql(history),
+    ]
 
 
 def describe(asked: dict[str, Any]) -> str:
@@ -176,7 +187,8 @@ def report_what_if(w: WhatIfFigures) -> list[str]:
             [placed(t.awaiting, t.placed_before, t.placed_after) for t in trials]
             + [placed(f.awaiting, f.placed_before, f.placed_after)],
         ),
-        ("engine status before / after", ["", "", f"{f.status_before} / {f.status_after}"]),
+        ("engine status before", ["", "", f.status_before]),
+        ("engine status after", ["", "", f.status_after]),
     ]
     return [
         f"what-if: {describe(w.scenario)}; {f.awaiting} youth awaiting x {w.targets} targets "
@@ -188,11 +200,11 @@ def report_what_if(w: WhatIfFigures) -> list[str]:
 
 def report(result: CapacityBenchResult) -> str:
     lines = [
-        "placement bench capacity: each read through the real service (HTTP, as a program lead), "
-        "beside the same SQL on bare asyncpg"
+        f"placement bench capacity: each read {result.runs} times through the real service (HTTP, as a "
+        "program lead), and its SQL as many times on bare asyncpg"
     ]
     if result.scales:
-        lines += ["", *report_scales(result.runs, result.scales)]
+        lines += ["", *report_scales(result.scales)]
     if result.what_if is not None:
         lines += ["", *report_what_if(result.what_if)]
     return "\n".join(lines)

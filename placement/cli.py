@@ -301,6 +301,7 @@ def audit_verify(anchor: str | None) -> None:
     cls=LazyGroup,
     lazy={
         "api": "placement.bench.api:api_bench",
+        "capacity": "placement.bench.capacity.command:capacity_bench",
         "households": "placement.bench.households:households_bench",
         "match": "placement.bench.match:match_bench",
         "service": "placement.bench.service:service_bench",

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import click
 
@@ -38,26 +38,28 @@ def uvicorn_command(factory: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def server_env(settings: Settings) -> dict[str, str]:
+def server_env(settings: Settings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     assert settings.database_url is not None
     return {
         **os.environ,
         "DATABASE_URL": settings.database_url,
         "REDIS_URL": settings.redis,
         "PLACEMENT_DB_POOL_SIZE": str(settings.db_pool_size),
+        **(extra or {}),
     }
 
 
 @contextlib.contextmanager
-def serving(factory: str, settings: Settings) -> Iterator[int]:
-    """Run `factory` under uvicorn in a subprocess; yield its port once it accepts connections.
+def serving(factory: str, settings: Settings, env: Mapping[str, str] | None = None) -> Iterator[int]:
+    """Run `factory` under uvicorn in a subprocess (with `env` added to its environment); yield its
+    port once it accepts connections.
 
     The subprocess gets a session of its own, so a Ctrl-C reaches only this process, which then
     stops it here, whatever happened meanwhile.
     """
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running uvicorn
-        uvicorn_command(factory, port), env=server_env(settings), start_new_session=True
+        uvicorn_command(factory, port), env=server_env(settings, env), start_new_session=True
     )
     try:
         wait_until_listening(process, port, factory)

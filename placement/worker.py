@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -89,6 +90,18 @@ async def try_what_if(ctx: dict[str, Any], run_id: str, attempt: int) -> str:
     return await answer_what_if(ctx["resources"], uuid.UUID(run_id), attempt)
 
 
+async def warm_solvers(resources: Resources) -> None:
+    """Start the solver pools beside the worker, each with the engine code it runs imported."""
+    try:
+        await asyncio.gather(
+            resources.offload.warm("placement.matches.engine_calls"),
+            resources.background.warm("placement.matches.joint"),
+            resources.analysis.warm("placement.capacity.pooled"),
+        )
+    except Exception:  # a pool that failed to start starts again on its first solve
+        log.exception("could not start the solver processes ahead of their first solve")
+
+
 def timed(job: WorkerCoroutine, observe: ObserveJob | None) -> WorkerCoroutine:
     """The job, telling `observe` how long each run took (a failed run too)."""
     if observe is None:
@@ -116,6 +129,7 @@ def worker_settings(
             ctx["resources"].sealer.start()
         else:
             ctx["resources"] = resources
+        ctx["warming"] = asyncio.create_task(warm_solvers(ctx["resources"]))
 
     async def shutdown(ctx: dict[str, Any]) -> None:
         if resources is None:

@@ -223,4 +223,5 @@ async def worker(settings: Settings, resources: Resources) -> AsyncIterator[Work
     yield running
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
-    await running.close()
+    # Closing waits for the jobs the cancel stopped: their CancelledError is expected here.
+    await asyncio.gather(running.close(), return_exceptions=True)

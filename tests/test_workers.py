@@ -69,9 +69,12 @@ def processes_under(server: subprocess.Popen[bytes]) -> list[psutil.Process]:
     return children
 
 
-def api_processes(children: list[psutil.Process]) -> list[psutil.Process]:
-    """Uvicorn's API processes: multiprocessing's spawned children."""
-    return [p for p in children if "multiprocessing.spawn" in " ".join(p.cmdline())]
+def api_processes(children: list[psutil.Process], server: subprocess.Popen[bytes]) -> list[psutil.Process]:
+    """Uvicorn's API processes: the server's own children spawned by multiprocessing (not the
+    solver pools a worker spawns beneath itself)."""
+    return [
+        p for p in children if p.ppid() == server.pid and "multiprocessing.spawn" in " ".join(p.cmdline())
+    ]
 
 
 def arq_workers(children: list[psutil.Process]) -> list[psutil.Process]:
@@ -109,7 +112,7 @@ async def test_two_api_processes_serve_and_stop_on_sigterm_leaving_no_process(
     stop_at_the_end.append(server)
     await asyncio.to_thread(wait_until_ready, server, port, log)
     children = processes_under(server)
-    assert len(api_processes(children)) == 2 and arq_workers(children) == [], children
+    assert len(api_processes(children, server)) == 2 and arq_workers(children) == [], children
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         for _ in range(6):  # fresh connections: spread over both processes
             me = await client.get(f"{API}/me", headers={**user.headers, "Connection": "close"})
@@ -128,7 +131,7 @@ def test_ctrl_c_stops_two_api_processes_and_their_one_arq_worker(
     wait_until_ready(server, port, log)
     wait_for_line(server, log, "Starting worker for")
     children = processes_under(server)
-    assert len(api_processes(children)) == 2 and len(arq_workers(children)) == 1, children
+    assert len(api_processes(children, server)) == 2 and len(arq_workers(children)) == 1, children
     os.killpg(server.pid, signal.SIGINT)
     stopped_cleanly(server, children, log)
 
@@ -149,7 +152,7 @@ def test_two_api_processes_share_the_embedded_servers_and_ctrl_c_stops_everythin
     wait_for_line(server, log, "Starting worker for")
     servers = embedded_servers(log.read_text())  # exactly one of each, or this fails
     children = processes_under(server)
-    assert len(api_processes(children)) == 2 and len(arq_workers(children)) == 1, children
+    assert len(api_processes(children, server)) == 2 and len(arq_workers(children)) == 1, children
     server.send_signal(signal.SIGINT)
     stopped_cleanly(server, children, log)
     assert alive(servers) == []

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -28,7 +30,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-BACKGROUND_NICENESS = 5
+BACKGROUND_NICENESS = 3
 
 
 class ProcessPool:
@@ -42,7 +44,7 @@ class ProcessPool:
             self._executor = ProcessPoolExecutor(
                 self.processes,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=functools.partial(os.nice, self.niceness),
+                initializer=functools.partial(_prepare, self.niceness),
             )
         return self._executor
 
@@ -55,10 +57,27 @@ class ProcessPool:
             self.close()  # a process died (killed, out of memory): the next call starts a new pool
             raise
 
+    async def warm(self, *modules: str) -> None:
+        """Start the pool's processes now and have each import `modules`, so that the first solve
+        does not pay for a process start and the engine's imports (a second or two)."""
+        await asyncio.gather(*(self.run(_import, modules) for _ in range(self.processes)))
+
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
+
+
+def _prepare(niceness: int) -> None:
+    """A pool process: at its priority, and deaf to Ctrl-C (which reaches the whole process group):
+    the process that owns the pool stops it."""
+    os.nice(niceness)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _import(modules: tuple[str, ...]) -> None:
+    for module in modules:
+        importlib.import_module(module)
 
 
 def _call(function: Callable[..., R], args: tuple[object, ...], kwargs: dict[str, object]) -> R:

@@ -250,7 +250,7 @@ async def test_a_what_if_whose_job_was_lost_mid_solve_is_answered_after_the_swee
     finally:
         running.cancel()
         await asyncio.gather(running, return_exceptions=True)
-        await worker.close()
+        await asyncio.gather(worker.close(), return_exceptions=True)  # jobs the cancel stopped
 
     assert swept["what_ifs"] == 1
     assert answer["status"] == "answered"

@@ -14,6 +14,8 @@ from litestar.di import Provide
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.template.config import TemplateConfig
 
 from caregivers.households import routes as household_routes
 from caregivers.reminders import routes as reminder_routes
@@ -34,6 +36,8 @@ from placement.placements import routes as placement_routes
 from placement.placements.occupancy import places_taken
 from placement.reference import routes as reference_routes
 from placement.safehouses import routes as safehouse_routes
+from placement.web import routes as web_routes
+from placement.web.session import csrf_config
 from placement.worker import worker_settings
 from placement.youth import routes as youth_routes
 
@@ -83,13 +87,15 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         ],
     )
     app = Litestar(
-        route_handlers=[api, health.router, metrics.router],
+        route_handlers=[api, health.router, metrics.router, web_routes.router, web_routes.static],
         guards=[authorize],
         before_request=refuse_deep_bodies,
         dependencies={**DEPENDENCIES, "places_taken": Provide(lambda: places_taken, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware, admission_middleware(admission)],
         lifespan=[lifespan],
+        template_config=TemplateConfig(directory=web_routes.TEMPLATES, engine=JinjaTemplateEngine),
+        csrf_config=csrf_config(settings),
         logging_config=None,  # logging is the process's to set up (placement.core.logs), not the app's
         openapi_config=OpenAPIConfig(
             title="Safe-house placement and caregiver support",

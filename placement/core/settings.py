@@ -87,6 +87,10 @@ class Settings:
     # edits still show, but someone able to rewrite the table could recompute every hash.
     # Set it before the first entry is written; changing it later breaks verification.
     audit_key: str | None = None
+    # Pages: the secret their forms' CSRF tokens are signed with (by default one made once in
+    # `data_dir`), and whether their cookies are marked Secure (set when served over HTTPS).
+    page_secret: str | None = None
+    secure_cookies: bool = False
     # Match requests: proposals older than this read as expired (the data has moved on); a request
     # or batch queued or solving this long with no live solve is enqueued again by the sweep; and
     # the solver runs in this many processes beside the worker (off its event loop).
@@ -136,6 +140,8 @@ class Settings:
             solver_processes=number("SOLVER_PROCESSES", defaults.solver_processes),
             echo_sql=env.get(ENV_PREFIX + "ECHO_SQL", "") == "1",
             audit_key=env.get(ENV_PREFIX + "AUDIT_KEY") or None,
+            page_secret=env.get(ENV_PREFIX + "PAGE_SECRET") or None,
+            secure_cookies=env.get(ENV_PREFIX + "SECURE_COOKIES", "") == "1",
             log_format=parse_log_format(env.get(ENV_PREFIX + "LOG_FORMAT") or defaults.log_format),
         )
 

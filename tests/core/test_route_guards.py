@@ -21,11 +21,14 @@ PUBLIC_ROUTES = {
 SCHEMA_PREFIX = "/schema"
 
 
-def http_routes(app: Litestar) -> list[tuple[str, str, HTTPRouteHandler]]:
-    """(method, path, handler) for every route, OPTIONS excepted, sign-out last."""
+def http_routes(app: Litestar, *, pages: bool = False) -> list[tuple[str, str, HTTPRouteHandler]]:
+    """(method, path, handler) for every route of the API (or of the pages), OPTIONS excepted,
+    sign-out last."""
     found = []
     for route in app.routes:
         for handler in getattr(route, "route_handlers", []):
+            if bool(handler.opt.get("pages")) != pages:
+                continue
             for method in sorted(getattr(handler, "http_methods", ())):
                 if method != "OPTIONS":
                     found.append((method, route.path, handler))

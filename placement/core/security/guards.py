@@ -20,6 +20,8 @@ from placement.core.security.tokens import TokenRefused, resolve_token
 
 ANONYMOUS = audit.Actor(user_id=None, name="anonymous", role=None)
 PUBLIC: dict[str, Any] = {"public": True}
+SESSION_COOKIE = "placement_session"
+"""Pages carry the sign-in token in this cookie; the API takes it only as a bearer header."""
 
 
 # Unauthenticated refusals from one address are all audited up to this many a minute; past it,
@@ -54,6 +56,14 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     if scheme.lower() != "bearer":
         return None
     return token.strip() or None
+
+
+def credential(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> str | None:
+    """The bearer token; on a page (a route whose `opt` says `pages`), else the session cookie."""
+    token = bearer_token(connection)
+    if token is None and handler.opt.get("pages"):
+        token = connection.cookies.get(SESSION_COOKIE) or None
+    return token
 
 
 async def record_denial(
@@ -91,7 +101,7 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     entity = handler.opt.get("entity", "api")
     entity_id = connection.path_params.get("id")
     request_id = connection.scope.get("state", {}).get("request_id")
-    token = bearer_token(connection)
+    token = credential(connection, handler)
     try:
         if token is None:
             raise TokenRefused("sign in first: send 'Authorization: Bearer <token>'")

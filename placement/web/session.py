@@ -1,0 +1,70 @@
+"""Signing in to pages: the API's own token, carried in a cookie instead of a header.
+
+The cookie is HttpOnly and SameSite=Lax (Secure when the setting says the service is served over
+HTTPS); the guard reads it on pages only, never on the API, so a form on another site cannot act
+through the API with it. Every page form also carries a CSRF token (Litestar's double-submit
+check, keyed by the page secret shared by all of the service's processes).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import Cookie
+
+from placement.core.security.guards import SESSION_COOKIE
+from placement.core.settings import Settings
+
+NOT_PAGES = ["^/api/", "^/health/", "^/metrics", "^/schema", "^/static/"]
+
+
+def page_secret(settings: Settings) -> str:
+    """The setting, or a secret kept in the data directory (made once, shared by every process of
+    this installation): pages' CSRF tokens are signed with it."""
+    if settings.page_secret:
+        return settings.page_secret
+    path = Path(settings.data_dir) / "page-secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with path.open("x", encoding="ascii") as new:  # only the first process to get here writes
+            new.write(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    except FileExistsError:
+        pass
+    return path.read_text(encoding="ascii").strip()
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    return CSRFConfig(
+        secret=page_secret(settings),
+        cookie_secure=settings.secure_cookies,
+        cookie_samesite="lax",
+        exclude=NOT_PAGES,
+    )
+
+
+def session_cookie(token: str, settings: Settings) -> Cookie:
+    """The signed-in page session: the token, for the browser to send back and scripts not to read."""
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=token,
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        max_age=settings.token_lifetime_hours * 3600,
+    )
+
+
+def ended_session(settings: Settings) -> Cookie:
+    return Cookie(
+        key=SESSION_COOKIE,
+        value="",
+        path="/",
+        httponly=True,
+        secure=settings.secure_cookies,
+        samesite="lax",
+        max_age=0,
+    )

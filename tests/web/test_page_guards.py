@@ -1,0 +1,92 @@
+"""Every page is guarded as the API is: deny by default, each role admitted to exactly the pages
+that list it, a refusal a page (403) and no sign-in a trip to the sign-in page; every form needs
+its CSRF token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from placement.core.security.roles import ROLES
+from tests.conftest import TEST_PASSWORD
+from tests.core.test_route_guards import concrete, http_routes
+
+CSRF_COOKIE, CSRF_HEADER = "csrftoken", "x-csrftoken"
+
+
+async def signed_in(app: Litestar, username: str) -> httpx.AsyncClient:
+    """A browser-like client (cookies kept) signed in through the sign-in page."""
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    browser = httpx.AsyncClient(transport=transport, base_url="http://testserver.local")
+    await browser.get("/sign-in")
+    form = {"username": username, "password": TEST_PASSWORD, "_csrf_token": browser.cookies[CSRF_COOKIE]}
+    answer = await browser.post("/sign-in", data=form)
+    assert answer.status_code == 303, answer.text
+    return browser
+
+
+def test_every_page_names_its_roles_or_is_explicitly_public(app: Litestar) -> None:
+    unguarded = [
+        f"{m} {p}"
+        for m, p, h in http_routes(app, pages=True)
+        if not (h.opt.get("public") or h.opt.get("roles"))
+    ]
+    assert unguarded == []
+    public = {(m, p) for m, p, h in http_routes(app, pages=True) if h.opt.get("public")}
+    assert public == {
+        ("GET", "/sign-in"),
+        ("POST", "/sign-in"),
+        ("GET", "/static/{file_path:path}"),
+        ("HEAD", "/static/{file_path:path}"),
+    }
+
+
+async def test_a_page_asked_for_without_signing_in_sends_the_browser_to_sign_in(
+    app: Litestar, client: httpx.AsyncClient
+) -> None:
+    for method, path, handler in http_routes(app, pages=True):
+        if method == "GET" and not handler.opt.get("public"):
+            answer = await client.get(concrete(path))
+            assert answer.status_code == 303, path
+            assert answer.headers["location"].startswith("/sign-in?next=")
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_each_role_is_admitted_to_exactly_the_pages_that_list_it(
+    role: str, app: Litestar, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    user = await sign_in(role)
+    browser = await signed_in(app, user.username)
+    token = {CSRF_HEADER: browser.cookies[CSRF_COOKIE]}
+    try:
+        for method, path, handler in http_routes(app, pages=True):
+            if handler.opt.get("public") or path == "/sign-out":
+                continue
+            answer = await browser.request(method, concrete(path), headers=token)
+            where = f"{role} {method} {path}: {answer.status_code} {answer.text[:200]}"
+            if role in handler.opt["roles"]:
+                assert answer.status_code not in (401, 403, 500), where
+            else:
+                assert answer.status_code == 403 and "text/html" in answer.headers["content-type"], where
+    finally:
+        await browser.aclose()
+
+
+async def test_a_page_form_without_its_csrf_token_is_refused(
+    app: Litestar, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    staff = await sign_in("placement_staff")
+    browser = await signed_in(app, staff.username)
+    try:
+        for method, path, _ in http_routes(app, pages=True):
+            if method == "POST":
+                answer = await browser.post(concrete(path), data={})
+                assert answer.status_code == 403, f"{path}: {answer.status_code}"
+        answer = await browser.post("/sign-out", headers={CSRF_HEADER: browser.cookies[CSRF_COOKIE]})
+        assert answer.status_code == 303
+        assert (await browser.get("/board")).status_code == 303  # signed out: back to sign-in
+    finally:
+        await browser.aclose()

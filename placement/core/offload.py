@@ -16,12 +16,13 @@ on a busy machine the API's answers come first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import ParamSpec, TypeVar
@@ -51,8 +52,10 @@ class ProcessPool:
     async def run(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """`function(*args)` in a pool process (it and its arguments must pickle)."""
         loop = asyncio.get_running_loop()
+        with _ctrl_c_held():  # a process the submit starts begins deaf to Ctrl-C (see _prepare)
+            solved = loop.run_in_executor(self._pool(), _call, function, args, kwargs)
         try:
-            return await loop.run_in_executor(self._pool(), _call, function, args, kwargs)
+            return await solved
         except BrokenProcessPool:
             self.close()  # a process died (killed, out of memory): the next call starts a new pool
             raise
@@ -68,11 +71,24 @@ class ProcessPool:
             self._executor = None
 
 
+@contextlib.contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """SIGINT held back from this thread while it starts pool processes: they inherit the mask, so
+    a Ctrl-C during their start-up waits until `_prepare` has them ignore it (and reaches this
+    process as soon as the mask is lifted)."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _prepare(niceness: int) -> None:
     """A pool process: at its priority, and deaf to Ctrl-C (which reaches the whole process group):
     the process that owns the pool stops it."""
     os.nice(niceness)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _import(modules: tuple[str, ...]) -> None:

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
+from litestar import Litestar
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 from sqlalchemy import select
 
@@ -18,9 +19,11 @@ from caregivers.reminders.models import Notification
 from caregivers.training.models import Completion
 from placement.core.resources import Resources
 from placement.core.uow import unit_of_work
+from placement.web.family_pages import NOTIFICATIONS_PER_PAGE
 from tests.caregivers.factories import make_caregiver, make_household
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_safe_house
+from tests.web.test_page_guards import signed_in
 
 PHONE = ViewportSize(width=360, height=740)
 
@@ -191,3 +194,37 @@ async def test_a_caseworker_is_refused_the_family_pages(sign_in: Any, browser: B
         answer = await page.goto(f"{site}{path}")
         assert answer is not None and answer.status == 403, path
     await context.close()
+
+
+async def test_reminders_come_a_page_at_a_time_the_latest_due_first(
+    app: Litestar, sign_in: Any, resources: Resources
+) -> None:
+    login = await sign_in("caregiver")
+    household = await make_household(resources.sessionmaker)
+    me = await make_caregiver(resources.sessionmaker, household, login)
+    async with unit_of_work(resources.sessionmaker) as session:
+        for n in range(NOTIFICATIONS_PER_PAGE + 5):
+            session.add(
+                Notification(
+                    caregiver_id=me,
+                    household_id=household,
+                    reason="completion_expiring",
+                    subject_id=uuid.uuid4(),
+                    due_on=date.today() + timedelta(days=n),
+                    message=f"Reminder number {n}.",
+                )
+            )
+    browser = await signed_in(app, login.username)
+    try:
+        first = (await browser.get("/family/notifications")).text
+        second = (await browser.get(f"/family/notifications?offset={NOTIFICATIONS_PER_PAGE}")).text
+    finally:
+        await browser.aclose()
+    latest = NOTIFICATIONS_PER_PAGE + 4
+    assert (
+        f"Reminders 1 to {NOTIFICATIONS_PER_PAGE} of {latest + 1}" in first
+        and f"Reminder number {latest}." in first
+    )
+    assert "Reminder number 4." not in first and 'rel="next"' in first
+    assert "Reminder number 4." in second and "Reminder number 0." in second
+    assert 'rel="prev"' in second and 'rel="next"' not in second

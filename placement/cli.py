@@ -304,6 +304,7 @@ def audit_verify(anchor: str | None) -> None:
         "capacity": "placement.bench.capacity.command:capacity_bench",
         "households": "placement.bench.households:households_bench",
         "match": "placement.bench.match:match_bench",
+        "pages": "placement.bench.pages:pages_bench",
         "service": "placement.bench.service:service_bench",
     },
 )

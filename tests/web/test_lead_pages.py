@@ -137,3 +137,27 @@ async def test_no_lead_page_names_a_youth_a_family_a_caregiver_or_an_address(
         assert 'id="answer"' in answered.text
     finally:
         await browser.aclose()
+
+
+async def test_a_regional_target_without_its_region_is_refused_with_a_page_and_not_stored(
+    app: Any, sign_in: Any, resources: Resources
+) -> None:
+    lead = await sign_in("program_lead")
+    browser = await signed_in(app, lead.username)
+    try:
+        form = {
+            "title": "Western homes",
+            "metric": "households",
+            "scope": "region",
+            "value": "4",
+            "due_on": "2030-01-01",
+            "_csrf_token": browser.cookies["csrftoken"],
+        }
+        refused = await browser.post("/capacity-targets", data=form)
+        assert refused.status_code == 422 and "text/html" in refused.headers["content-type"]
+        assert "region_id for a region" in refused.text
+    finally:
+        await browser.aclose()
+    async with resources.sessionmaker() as session:
+        stored = await session.scalar(select(CapacityTarget).where(CapacityTarget.title == "Western homes"))
+    assert stored is None

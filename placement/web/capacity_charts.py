@@ -1,0 +1,103 @@
+"""The capacity dashboard's charts: SVG drawn on the server by pygal, embedded in the page.
+
+No script and nothing fetched from another site (`js=[]`); colours dark enough on white for WCAG
+2.2 AA's 3:1 for graphics, text at 4.5:1. Each chart is an image to assistive technology (its
+summary its label); the table beside it carries the same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pygal
+from pygal.style import Style
+
+from placement.capacity.schemas import CapacityHistory, CoverageRow, NeedRow, TargetOut
+
+INK, MUTED = "#1a1a1a", "#4a4a4a"
+SERIES_COLOURS = ("#0b5394", "#8a1c00", "#1d5e20", "#5b2a86", "#6b4e00", "#00545c")
+"""Each at 7:1 or more against white."""
+
+STYLE = Style(
+    background="#ffffff",
+    plot_background="#ffffff",
+    foreground=INK,
+    foreground_strong=INK,
+    foreground_subtle=MUTED,
+    colors=SERIES_COLOURS,
+    font_family="system-ui, sans-serif",
+    label_font_size=14,
+    major_label_font_size=14,
+    legend_font_size=15,
+    title_font_size=16,
+    opacity=".85",
+    opacity_hover=".95",
+)
+
+
+def _config() -> dict[str, Any]:
+    return {
+        "js": [],
+        "disable_xml_declaration": True,
+        "style": STYLE,
+        "legend_at_bottom": True,
+        "legend_at_bottom_columns": 1,
+        "width": 560,
+        "height": 360,
+        "print_values": False,
+        "include_x_axis": True,
+        "truncate_legend": -1,
+        "truncate_label": -1,
+    }
+
+
+def _svg(chart: Any) -> str:
+    return str(chart.render(is_unicode=True))
+
+
+def history_chart(series: CapacityHistory) -> str:
+    """Statewide beds available, free places in open homes and youth awaiting, day by day."""
+    days = [row for row in series.rows if row.id is None and row.group == "statewide"]
+    chart = pygal.Line(
+        **_config(),
+        x_label_rotation=30,
+        show_minor_x_labels=False,
+        x_labels_major_count=7,
+        dots_size=2,
+    )
+    chart.x_labels = [row.day.isoformat() for row in days]
+    chart.add("Safe-house beds available", [row.beds.available for row in days])
+    chart.add("Free places in open homes", [row.places.free_in_open_homes for row in days])
+    chart.add("Youth awaiting", [row.youth.awaiting for row in days])
+    return _svg(chart)
+
+
+def targets_chart(targets: Sequence[TargetOut]) -> str:
+    """Each target's current value, its value projected to the due date, and the target itself."""
+    chart = pygal.HorizontalBar(**_config())
+    chart.x_labels = [f"{t.title} ({t.place})" for t in targets]
+    chart.add("Now", [t.current for t in targets])
+    chart.add("Projected by due date", [t.projected for t in targets])
+    chart.add("Target", [t.value for t in targets])
+    return _svg(chart)
+
+
+def unmet_need_chart(statewide: NeedRow) -> str:
+    """Statewide, the youth with no feasible target by the rule that blocks them."""
+    chart = pygal.HorizontalBar(**_config(), show_legend=False)
+    rules = sorted(statewide.blocked_by.items(), key=lambda item: (-item[1], item[0]))
+    chart.x_labels = [rule.replace("_", " ") for rule, _ in rules]
+    chart.add("Youth", [count for _, count in rules])
+    return _svg(chart)
+
+
+def coverage_chart(rows: Iterable[CoverageRow]) -> str:
+    """By region: households, and those ready for standard and for specialised care."""
+    rows = list(rows)
+    chart = pygal.Bar(**_config(), x_label_rotation=20)
+    chart.x_labels = [row.group for row in rows]
+    chart.add("Households", [row.households for row in rows])
+    chart.add("Ready: standard", [row.ready_homes.standard for row in rows])
+    chart.add("Ready: specialised", [row.ready_homes.trafficking_specialized for row in rows])
+    return _svg(chart)

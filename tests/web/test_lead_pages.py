@@ -1,0 +1,163 @@
+"""Program leads in a real browser: read the dashboard (its figures the API's), download a table as
+CSV, set a target, ask a what-if that a real worker answers; and no page of theirs names a youth,
+a family, a caregiver or an address."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import httpx
+from arq.worker import Worker
+from playwright.async_api import Browser, expect
+from sqlalchemy import select
+
+from placement.capacity.models import CapacityTarget
+from placement.core.resources import Resources
+from placement.worker import snapshot_capacity
+from tests.capacity.scene import build_scene
+from tests.conftest import FakeClock
+from tests.factories import API, make_safe_house
+from tests.web.test_page_guards import signed_in
+from tests.web.test_staff_pages import signed_in_page
+
+
+async def test_a_program_lead_reads_the_dashboard_downloads_a_table_sets_a_target_and_asks_a_what_if(
+    client: httpx.AsyncClient,
+    sign_in: Any,
+    resources: Resources,
+    browser: Browser,
+    site: str,
+    worker: Worker,
+    tmp_path: Path,
+) -> None:
+    staff, lead = await sign_in("placement_staff"), await sign_in("program_lead")
+    await make_safe_house(client, staff, beds=3)
+    await snapshot_capacity({"resources": resources})
+    api = (await client.get(f"{API}/capacity?by=region", headers=lead.headers)).json()
+
+    page = await signed_in_page(browser, site, lead.username, "/capacity-dashboard")
+    await expect(page.get_by_role("heading", name="Capacity dashboard")).to_be_visible()
+    charts = page.locator("figure.chart svg.pygal-chart")  # drawn on the server: history, training
+    assert await charts.count() == 2
+    table = page.locator("table#capacity")
+    headers = await table.locator("thead th").all_inner_texts()
+    statewide = await table.locator("tbody tr").last.locator("th, td").all_inner_texts()
+    shown = dict(zip(headers, statewide, strict=True))
+    assert shown["Group"] == "statewide"
+    assert shown["Beds: available"] == str(api["statewide"]["beds"]["available"]) != "0"
+    assert shown["Places: licensed"] == str(api["statewide"]["places"]["licensed"])
+    assert shown["Households"] == str(api["statewide"]["households"])
+
+    async with page.expect_download() as downloading:
+        await page.get_by_role("link", name="Download capacity by region (CSV)").click()
+    saved = tmp_path / "capacity.csv"
+    await (await downloading.value).save_as(saved)
+    rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    column = rows[0].index("Beds: available")
+    last = rows[-1]
+    assert last[rows[0].index("Group")] == "statewide"
+    assert last[column] == str(api["statewide"]["beds"]["available"])
+
+    await page.get_by_role("link", name="Targets", exact=True).first.click()
+    await page.get_by_label("Title").fill("Five more beds")
+    await page.get_by_label("Measure").select_option("safe_house_beds")
+    await page.get_by_label("Where").select_option("statewide")
+    await page.get_by_label("Value").fill("8")
+    await page.get_by_label("Due on").fill("2030-06-30")
+    await page.get_by_role("button", name="Set target").click()
+    await expect(page.get_by_role("status")).to_have_text("Target set.")
+    await expect(page.get_by_role("rowheader", name="Five more beds")).to_be_visible()
+    async with resources.sessionmaker() as session:
+        target = await session.scalar(select(CapacityTarget).where(CapacityTarget.title == "Five more beds"))
+    assert target is not None
+    assert (target.metric, target.value, target.scope) == ("safe_house_beds", 8, "statewide")
+
+    await page.goto(f"{site}/capacity-what-if")
+    await page.get_by_label("Where").select_option("statewide")  # reopen paused homes statewide
+    await page.get_by_role("button", name="Ask what if").click()
+    await expect(page.get_by_role("heading", name="The answer")).to_be_visible()
+    for _ in range(180):  # the page says where the run is; Refresh reads it again (no script)
+        refresh = page.get_by_role("link", name="Refresh")
+        if not await refresh.count():
+            break
+        await asyncio.sleep(0.5)
+        await refresh.click()
+    await expect(page.get_by_role("status")).to_contain_text("Answered")
+    await expect(page.locator("table#answer")).to_contain_text("statewide")
+    await page.context.close()
+
+
+async def test_no_lead_page_names_a_youth_a_family_a_caregiver_or_an_address(
+    app: Any, client: httpx.AsyncClient, sign_in: Any, resources: Resources, clock: FakeClock, worker: Worker
+) -> None:
+    staff, lead = await sign_in("placement_staff"), await sign_in("program_lead")
+    scene = await build_scene(client, resources, staff, await sign_in("caseworker"), clock())
+    await snapshot_capacity({"resources": resources})
+    browser = await signed_in(app, lead.username)
+    try:
+        form = {"reopen": "statewide", "_csrf_token": browser.cookies["csrftoken"]}
+        asked = await browser.post("/capacity-what-if", data=form)
+        assert asked.status_code == 303, asked.text
+        answer_page = asked.headers["location"]
+        for _ in range(180):
+            answered = await browser.get(answer_page)
+            if 'id="answer"' in answered.text:
+                break
+            await asyncio.sleep(0.5)
+        target = {
+            "title": "Beds",
+            "metric": "safe_house_beds",
+            "scope": "statewide",
+            "value": "9",
+            "due_on": "2030-01-01",
+            "_csrf_token": browser.cookies["csrftoken"],
+        }
+        assert (await browser.post("/capacity-targets", data=target)).status_code == 303
+        paths = [
+            *(f"/capacity-dashboard?by={by}" for by in ("region", "county", "kind")),
+            *(f"/capacity-dashboard/capacity.csv?by={by}" for by in ("region", "county", "kind")),
+            *(f"/capacity-dashboard/history.csv?by={by}" for by in ("region", "county", "kind")),
+            "/capacity-dashboard/targets.csv",
+            "/capacity-dashboard/unmet-need.csv",
+            "/capacity-dashboard/training.csv",
+            "/capacity-targets",
+            "/capacity-what-if",
+            answer_page,
+            f"{answer_page}/answer.csv",
+        ]
+        for path in paths:
+            answer = await browser.get(path)
+            assert answer.status_code == 200, (path, answer.text[:300])
+            leaked = [secret for secret in scene.secrets if secret in answer.text]
+            assert leaked == [], path
+        assert 'id="answer"' in answered.text
+    finally:
+        await browser.aclose()
+
+
+async def test_a_regional_target_without_its_region_is_refused_with_a_page_and_not_stored(
+    app: Any, sign_in: Any, resources: Resources
+) -> None:
+    lead = await sign_in("program_lead")
+    browser = await signed_in(app, lead.username)
+    try:
+        form = {
+            "title": "Western homes",
+            "metric": "households",
+            "scope": "region",
+            "value": "4",
+            "due_on": "2030-01-01",
+            "_csrf_token": browser.cookies["csrftoken"],
+        }
+        refused = await browser.post("/capacity-targets", data=form)
+        assert refused.status_code == 422 and "text/html" in refused.headers["content-type"]
+        assert "region_id for a region" in refused.text
+    finally:
+        await browser.aclose()
+    async with resources.sessionmaker() as session:
+        stored = await session.scalar(select(CapacityTarget).where(CapacityTarget.title == "Western homes"))
+    assert stored is None

@@ -12,16 +12,20 @@ from typing import Any
 
 import httpx
 from arq.worker import Worker
+from litestar import Litestar
 from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
 from placement.core.resources import Resources
 from placement.placements.models import Placement
 from placement.safehouses.models import Bed
+from placement.web.casework_pages import PER_PAGE
 from placement.youth.models import Youth
 from tests.caregivers.factories import make_household
 from tests.conftest import TEST_PASSWORD, SignedIn
 from tests.factories import API, SPRINGFIELD, make_safe_house, make_youth
+from tests.matches.asking import ask
+from tests.web.test_page_guards import signed_in
 from tests.web.test_staff_pages import signed_in_page
 
 
@@ -172,3 +176,53 @@ async def test_a_caseworker_cannot_open_another_caseworkers_youth_or_match_reque
     await page.goto(f"{site}/casework")
     await expect(page.get_by_text("No youth on your caseload.")).to_be_visible()
     await context.close()
+
+
+async def test_accepting_a_proposal_whose_bed_was_taken_shows_what_changed_and_the_proposals_still_valid(
+    client: httpx.AsyncClient, sign_in: Any, browser: Browser, site: str, worker: Worker
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    for _ in range(3):
+        await make_safe_house(client, staff, beds=1)
+    youth, other = await make_youth(client, caseworker), await make_youth(client, caseworker)
+    answer = await ask(client, caseworker, [youth])
+    assert len(answer["proposals"]) == 3
+    page = await signed_in_page(
+        browser, site, caseworker.username, f"/casework/match-requests/{answer['id']}"
+    )
+    taken = answer["proposals"][0]["assignments"][0]["target_id"]
+    held = await client.post(
+        f"{API}/placements", json={"youth_id": other["id"], "bed_id": taken}, headers=staff.headers
+    )
+    assert held.status_code == 201, held.text
+
+    await page.get_by_role("button", name="Accept proposal 1").click()
+    await expect(page.get_by_role("heading", name="The proposal could not be held")).to_be_visible()
+    await expect(page.get_by_text("What changed")).to_contain_text("already held or occupied")
+    await expect(page.get_by_role("button", name="Accept proposal 1")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Accept proposal 3")).to_be_visible()
+    await page.get_by_role("button", name="Accept proposal 2").click()
+    await expect(page.get_by_role("status")).to_have_text("Proposal accepted.")
+    mine = (await client.get(f"{API}/youth/{youth['id']}", headers=caseworker.headers)).json()
+    assert mine["status"] == "held"
+    await page.context.close()
+
+
+async def test_the_caseload_is_shown_a_page_at_a_time(
+    app: Litestar, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    caseworker = await sign_in("caseworker")
+    for _ in range(PER_PAGE + 3):
+        await make_youth(client, caseworker)
+    browser = await signed_in(app, caseworker.username)
+    try:
+        first = await browser.get("/casework")
+        assert first.status_code == 200
+        assert first.text.count("/casework/youth/") == PER_PAGE and "page 1 of 2" in first.text
+        assert 'href="/casework?page=2"' in first.text
+        second = await browser.get("/casework?page=2")
+        assert second.text.count("/casework/youth/") == 3 and 'href="/casework?page=1"' in second.text
+        held = await browser.get("/casework?status=held")
+        assert "No youth held on your caseload." in held.text
+    finally:
+        await browser.aclose()

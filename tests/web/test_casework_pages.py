@@ -226,3 +226,49 @@ async def test_the_caseload_is_shown_a_page_at_a_time(
         assert "No youth held on your caseload." in held.text
     finally:
         await browser.aclose()
+
+
+async def test_a_referral_naming_no_known_town_is_shown_again_with_what_was_typed(
+    app: Litestar, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    caseworker = await sign_in("caseworker")
+    browser = await signed_in(app, caseworker.username)
+    form = {
+        "_csrf_token": browser.cookies["csrftoken"],
+        "case_reference": "MA-TYPO-1",
+        "date_of_birth": date(date.today().year - 14, 1, 2).isoformat(),
+        "gender": "male",
+        "origin": "Worcester",
+        "zone_1_place": "Atlantis",
+        "zone_1_km": "10",
+    }
+    try:
+        answer = await browser.post("/casework/refer", data=form)
+        assert answer.status_code == 400
+        assert "Danger zone 1: no municipality is named &#39;Atlantis&#39;" in answer.text
+        assert 'value="MA-TYPO-1"' in answer.text and 'value="Atlantis"' in answer.text
+        listed = (await client.get(f"{API}/youth", headers=caseworker.headers)).json()
+        assert listed["total"] == 0
+    finally:
+        await browser.aclose()
+
+
+async def test_a_sibling_group_is_asked_for_together_from_a_siblings_page(
+    app: Litestar, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    caseworker = await sign_in("caseworker")
+    first, second = [await make_youth(client, caseworker, sibling_group="G-7") for _ in range(2)]
+    await make_youth(client, caseworker, sibling_group="G-8")
+    browser = await signed_in(app, caseworker.username)
+    try:
+        shown = await browser.get(f"/casework/youth/{first['id']}")
+        assert f'name="youth_ids" value="{second["id"]}" checked' in shown.text
+        assert shown.text.count('name="youth_ids"') == 2  # the youth and one sibling, not group G-8
+        form = {"_csrf_token": browser.cookies["csrftoken"], "youth_ids": [first["id"], second["id"]]}
+        asked = await browser.post("/casework/match-requests", data=form)
+        assert asked.status_code == 303
+        request_id = asked.headers["location"].rsplit("/", 1)[1]
+        stored = (await client.get(f"{API}/match-requests/{request_id}", headers=caseworker.headers)).json()
+        assert set(stored["youth_ids"]) == {first["id"], second["id"]}
+    finally:
+        await browser.aclose()

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.errors import Unprocessable
 from placement.reference.models import County, Municipality, Region
-from placement.reference.schemas import Place
+from placement.reference.schemas import MunicipalityOut, Place
 
 
 async def place_of(session: AsyncSession, municipality_id: uuid.UUID) -> Place:
@@ -24,3 +24,31 @@ async def place_of(session: AsyncSession, municipality_id: uuid.UUID) -> Place:
     if row is None:
         raise Unprocessable(f"municipality_id: no municipality with id {municipality_id}")
     return Place(municipality_id=municipality_id, municipality=row.name, county=row.county, region=row.region)
+
+
+async def find_municipalities(session: AsyncSession, q: str | None, limit: int) -> list[MunicipalityOut]:
+    """Municipalities by name prefix (case-insensitive), with their county, region and centroid."""
+    query = (
+        select(Municipality, County.name.label("county"), Region.name.label("region"))
+        .join(County, County.id == Municipality.county_id)
+        .join(Region, Region.id == Municipality.region_id)
+        .order_by(Municipality.name, County.name)
+        .limit(limit)
+    )
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Municipality.name.ilike(f"{escaped}%", escape="\\"))
+    rows = await session.execute(query)
+    return [
+        MunicipalityOut(id=m.id, name=m.name, county=county, region=region, lat=m.lat, lon=m.lon)
+        for m, county, region in rows
+    ]
+
+
+async def municipality_named(session: AsyncSession, name: str) -> MunicipalityOut | None:
+    """The municipality with this name (case and surrounding spaces aside), if there is one."""
+    wanted = name.strip().casefold()
+    if not wanted:
+        return None
+    found = await find_municipalities(session, name.strip(), 20)
+    return next((m for m in found if m.name.casefold() == wanted), None)

@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from placement.core.schemas import Limit
 from placement.core.security.guards import allow
 from placement.core.security.roles import ROLES
-from placement.reference.models import County, Municipality, Region
+from placement.reference.models import County, Region
+from placement.reference.places import find_municipalities
 from placement.reference.schemas import CountyOut, MunicipalityOut, RegionOut
 
 READ = allow(*ROLES, entity="reference")
@@ -37,21 +38,7 @@ async def list_municipalities(
     limit: Limit = 50,
 ) -> list[MunicipalityOut]:
     """Municipalities by name prefix (case-insensitive), with their county, region and centroid."""
-    query = (
-        select(Municipality, County.name.label("county"), Region.name.label("region"))
-        .join(County, County.id == Municipality.county_id)
-        .join(Region, Region.id == Municipality.region_id)
-        .order_by(Municipality.name, County.name)
-        .limit(limit)
-    )
-    if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Municipality.name.ilike(f"{escaped}%", escape="\\"))
-    rows = await session.execute(query)
-    return [
-        MunicipalityOut(id=m.id, name=m.name, county=county, region=region, lat=m.lat, lon=m.lon)
-        for m, county, region in rows
-    ]
+    return await find_municipalities(session, q, limit)
 
 
 router = Router(

@@ -170,10 +170,14 @@ async def list_youth(
     limit: int,
     offset: int,
     today: date,
+    *,
+    sibling_group: str | None = None,
 ) -> Page[YouthOut]:
     query = _records(actor)
     if status:
         query = query.where(youth_status() == status)
+    if sibling_group is not None:
+        query = query.where(Youth.sibling_group == sibling_group)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = await session.execute(
         query.order_by(Youth.urgency.desc(), Youth.created_at, Youth.id).limit(limit).offset(offset)

@@ -1,0 +1,398 @@
+"""The caseworkers' pages: their caseload, referring a youth, asking for a match and acting on it.
+
+Every read and write goes through the services the API's routes call (`placement.youth.service`,
+`placement.matches`), with the same arguments, so the caseload rules, the distance bands and the
+audit entries are theirs. Nothing here shows an address, a coordinate or an exact distance: a
+danger zone is entered as a town and a radius, and turned into the town's centroid here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any, get_args
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.exceptions import ValidationException
+from litestar.params import Body, Parameter
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from placement.core.audit import Actor
+from placement.core.errors import Conflict
+from placement.core.resources import Resources
+from placement.core.vocabulary import GENDERS, LANGUAGES, SERVICES
+from placement.matches import accepting, explaining, requests
+from placement.matches.models import UNSOLVED
+from placement.matches.schemas import AcceptProposal, MatchRequestCreate, MatchRequestOut
+from placement.matching.schema import TargetKind
+from placement.reference.nearby import place_filter
+from placement.reference.places import find_municipalities, municipality_named, place_of
+from placement.safehouses import availability
+from placement.web.pages import page, page_opt
+from placement.youth import service as youth
+from placement.youth.schemas import YouthCreate, YouthStatus
+
+CASEWORKER = page_opt("caseworker", entity="youth")
+# As the API: placement staff may read any youth and ask for, read and accept any match.
+YOUTH = page_opt("placement_staff", "caseworker", entity="youth")
+ASKERS = page_opt("placement_staff", "caseworker", entity="match_request")
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+PER_PAGE = 25
+ZONES = 3
+"""Danger zones the referral form offers (the schema takes up to 20; staff can add more)."""
+ANSWER_WAIT_SECONDS = 5.0
+"""How long the request page waits for the solve before showing "still solving"."""
+REFRESH_SECONDS = 3
+FREE_BEDS_SHOWN = 50
+URGENCIES = {1: "1 (least urgent)", 2: "2", 3: "3", 4: "4", 5: "5 (most urgent)"}
+
+
+class ReferralForm(msgspec.Struct):
+    """The referral form as posted: text as typed; checked against `YouthCreate` before use."""
+
+    case_reference: str
+    date_of_birth: str
+    gender: str
+    origin: str
+    urgency: str = "3"
+    max_distance_km: str = "80"
+    languages: list[str] | str = []
+    required_services: list[str] | str = []
+    specialised_care: str = ""
+    sibling_group: str = ""
+    zone_1_place: str = ""
+    zone_1_km: str = ""
+    zone_2_place: str = ""
+    zone_2_km: str = ""
+    zone_3_place: str = ""
+    zone_3_km: str = ""
+
+
+class MatchForm(msgspec.Struct):
+    youth_ids: list[str] | str
+    kinds: list[str] | str = []
+    max_distance_km: str = ""
+    proposals: str = "5"
+
+
+class AcceptForm(msgspec.Struct):
+    rank: int
+
+
+class InvalidReferral(Exception):
+    """The form was filled in wrongly: shown on the form again, with what was typed."""
+
+
+def as_list(value: list[str] | str) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def checked(value: Any, into: type[Any]) -> Any:
+    """`value` as `into` (a schema), or the form refused as a 400 page saying why."""
+    try:
+        return msgspec.convert(value, into, strict=False)
+    except msgspec.ValidationError as invalid:
+        raise ValidationException(detail=str(invalid)) from None
+
+
+# --- the caseload and referrals ---------------------------------------------------------------
+
+
+@get("/casework", opt=CASEWORKER)
+async def caseload(
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+    status: YouthStatus | None = None,
+    page_number: Annotated[int, Parameter(query="page", ge=1)] = 1,
+) -> Template:
+    """The youth on this caseworker's caseload, most urgent first, a page at a time."""
+    today = resources.clock().date()
+    found = await youth.list_youth(session, actor, status, PER_PAGE, (page_number - 1) * PER_PAGE, today)
+    pages = max(1, -(-found.total // PER_PAGE))
+    return page(
+        request,
+        "casework_caseload.html",
+        youth=found.items,
+        total=found.total,
+        page_number=page_number,
+        pages=pages,
+        status=status,
+        statuses=get_args(YouthStatus),
+    )
+
+
+@get("/casework/refer", opt=CASEWORKER)
+async def referral_form(request: Request[Any, Any, Any], session: AsyncSession) -> Template:
+    return await referral_page(request, session, {}, None, 200)
+
+
+@post("/casework/refer", opt=CASEWORKER, status_code=303)
+async def refer(
+    request: Request[Any, Any, Any],
+    data: Annotated[ReferralForm, Form],
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+) -> Response[Any]:
+    """Refer a youth to this caseworker's caseload, as `POST /youth` does."""
+    try:
+        referral = await referral_of(session, data)
+    except InvalidReferral as invalid:
+        return await referral_page(request, session, msgspec.structs.asdict(data), str(invalid), 400)
+    referred = await youth.refer_youth(session, actor, referral, resources.clock().date())
+    return Redirect(f"/casework/youth/{referred.id}?done=referred", status_code=303)
+
+
+async def referral_of(session: AsyncSession, data: ReferralForm) -> YouthCreate:
+    """The API's referral from the form: towns resolved by name, each danger zone at its town's
+    centroid. Raises InvalidReferral saying what to fix."""
+    origin = await municipality_named(session, data.origin)
+    if origin is None:
+        raise InvalidReferral(f"Origin: no municipality is named {data.origin.strip()!r}.")
+    zones = []
+    for n in range(1, ZONES + 1):
+        place, km = getattr(data, f"zone_{n}_place").strip(), getattr(data, f"zone_{n}_km").strip()
+        if not place and not km:
+            continue
+        town = await municipality_named(session, place)
+        if town is None:
+            raise InvalidReferral(f"Danger zone {n}: no municipality is named {place!r}.")
+        if not km:
+            raise InvalidReferral(f"Danger zone {n}: give a radius in km.")
+        zones.append({"lat": town.lat, "lon": town.lon, "radius_km": km, "label": town.name})
+    fields = {
+        "case_reference": data.case_reference.strip(),
+        "date_of_birth": data.date_of_birth,
+        "gender": data.gender,
+        "origin_municipality_id": origin.id,
+        "languages": as_list(data.languages),
+        "required_services": as_list(data.required_services),
+        "specialised_care": bool(data.specialised_care),
+        "sibling_group": data.sibling_group.strip() or None,
+        "urgency": data.urgency,
+        "max_distance_km": data.max_distance_km,
+        "danger_zones": zones,
+    }
+    try:
+        return msgspec.convert(fields, YouthCreate, strict=False)
+    except msgspec.ValidationError as invalid:
+        raise InvalidReferral(f"The referral was not filled in as expected: {invalid}.") from None
+
+
+async def referral_page(
+    request: Request[Any, Any, Any],
+    session: AsyncSession,
+    typed: dict[str, Any],
+    error: str | None,
+    status_code: int,
+) -> Template:
+    towns = await find_municipalities(session, None, 1000)
+    return page(
+        request,
+        "casework_refer.html",
+        status_code,
+        typed=typed,
+        error=error,
+        towns=[t.name for t in towns],
+        genders=GENDERS,
+        languages=LANGUAGES,
+        services=SERVICES,
+        urgencies=URGENCIES,
+        zones=range(1, ZONES + 1),
+    )
+
+
+@get("/casework/youth/{id:uuid}", opt=YOUTH)
+async def youth_page(
+    request: Request[Any, Any, Any],
+    id: uuid.UUID,
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+    done: str | None = None,
+) -> Template:
+    """One youth (404 off the caseload), and the form asking for a match for them or their
+    sibling group."""
+    today = resources.clock().date()
+    record = await youth.get_youth(session, actor, id, today)
+    siblings = []
+    if record.sibling_group is not None:
+        group = await youth.list_youth(
+            session, actor, "awaiting", 50, 0, today, sibling_group=record.sibling_group
+        )
+        siblings = [y for y in group.items if y.id != id]
+    return page(
+        request,
+        "casework_youth.html",
+        youth=record,
+        origin=await place_of(session, record.origin_municipality_id),
+        siblings=siblings,
+        kinds=get_args(TargetKind),
+        languages=LANGUAGES,
+        services=SERVICES,
+        done=done,
+    )
+
+
+# --- match requests -----------------------------------------------------------------------------
+
+
+@post("/casework/match-requests", opt=ASKERS, status_code=303)
+async def ask_for_match(
+    data: Annotated[MatchForm, Form], session: AsyncSession, actor: Actor, resources: Resources
+) -> Response[Any]:
+    """Ask for a match, as `POST /match-requests`; the request page shows the answer."""
+    asked = checked(
+        {
+            "youth_ids": as_list(data.youth_ids),
+            "kinds": as_list(data.kinds),
+            "max_distance_km": data.max_distance_km.strip() or None,
+            "proposals": data.proposals,
+        },
+        MatchRequestCreate,
+    )
+    now = resources.clock()
+    made = await requests.request_match(session, actor, asked, resources.redis, resources.settings, now)
+    return Redirect(f"/casework/match-requests/{made.id}", status_code=303)
+
+
+@get("/casework/match-requests/{id:uuid}", opt=ASKERS)
+async def match_request_page(
+    request: Request[Any, Any, Any],
+    id: uuid.UUID,
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+    done: str | None = None,
+) -> Template:
+    """The request: still solving (refresh), its ranked proposals with their terms, why it found
+    none, or what was accepted; the forms asking "why not" a target and accepting a proposal."""
+    async with request.scope["state"]["turn"].aside():
+        await requests.wait_for_answer(resources.engine, resources.redis, actor, id, ANSWER_WAIT_SECONDS)
+    asked = await requests.read_request(session, actor, id, resources.settings, resources.clock())
+    shown = page(
+        request,
+        "casework_request.html",
+        asked=asked,
+        cases=await case_references(session, actor, resources, asked.youth_ids),
+        targets=await why_not_choices(session, actor, asked),
+        done=done,
+    )
+    if asked.status in UNSOLVED:
+        shown.headers["Refresh"] = str(REFRESH_SECONDS)  # the browser asks again, no script needed
+    return shown
+
+
+@get("/casework/match-requests/{id:uuid}/why-not", opt=ASKERS)
+async def why_not_page(
+    request: Request[Any, Any, Any],
+    id: uuid.UUID,
+    target: uuid.UUID,
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+) -> Template:
+    """Why a bed or household was not proposed, as `GET /match-requests/{id}/why-not/{target}`."""
+    explained = await explaining.explain_target(
+        session,
+        actor,
+        id,
+        target,
+        resources.offload,
+        resources.clock(),
+        resources.settings.readiness_counts_self_reported,
+    )
+    asked = await requests.read_request(session, actor, id, resources.settings, resources.clock())
+    names = dict(await why_not_choices(session, actor, asked))
+    return page(
+        request,
+        "casework_why_not.html",
+        asked=asked,
+        explained=explained,
+        target=names.get(str(target), "the bed or home you chose"),
+        names=names,
+        cases=await case_references(session, actor, resources, asked.youth_ids),
+    )
+
+
+class AcceptRefused(Conflict):
+    """Accepting failed (409): what changed, and the request's proposals still valid."""
+
+
+def accept_refused_page(request: Request[Any, Any, Any], refused: AcceptRefused) -> Template:
+    return page(request, "casework_conflict.html", refused.status, detail=refused.detail, **refused.extra)
+
+
+@post(
+    "/casework/match-requests/{id:uuid}/accept",
+    opt=ASKERS,
+    status_code=303,
+    exception_handlers={AcceptRefused: accept_refused_page},
+)
+async def accept(
+    id: uuid.UUID,
+    data: Annotated[AcceptForm, Form],
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+) -> Response[Any]:
+    """Accept a proposal, as `POST /match-requests/{id}/accept`: the youth's bed or home is held."""
+    now, settings = resources.clock(), resources.settings
+    rank = checked({"rank": data.rank}, AcceptProposal)
+    try:
+        await accepting.accept_proposal(session, actor, id, rank, resources.offload, settings, now)
+    except Conflict as refused:
+        if "still_valid" not in refused.extra:
+            raise
+        asked = await requests.read_request(session, actor, id, settings, now)
+        valid = set(refused.extra["still_valid"])
+        raise AcceptRefused(
+            refused.detail,
+            changed=refused.extra["changed"],
+            asked=asked,
+            still_valid=[p for p in asked.proposals if p.rank in valid],
+            cases=await case_references(session, actor, resources, asked.youth_ids),
+        ) from None
+    return Redirect(f"/casework/match-requests/{id}?done=accepted", status_code=303)
+
+
+async def case_references(
+    session: AsyncSession, actor: Actor, resources: Resources, youth_ids: list[uuid.UUID]
+) -> dict[str, str]:
+    """Each member's case reference by id (as text, the way proposals name youth)."""
+    today = resources.clock().date()
+    return {str(y): (await youth.get_youth(session, actor, y, today)).case_reference for y in youth_ids}
+
+
+async def why_not_choices(
+    session: AsyncSession, actor: Actor, asked: MatchRequestOut
+) -> list[tuple[str, str]]:
+    """Targets to ask "why not" about, as (id, name): the proposals' beds and homes, then the free
+    beds this actor may see (as `GET /beds/available`, banded)."""
+    choices: dict[str, str] = {}
+    for p in asked.proposals:
+        for a in p.assignments:
+            choices[a.target_id] = f"{p.site.name}, {p.site.municipality} (proposal {p.rank})"
+    free = await availability.list_available_beds(
+        session, place_filter(actor, None, None, None, None, [], None, None), FREE_BEDS_SHOWN, 0, False
+    )
+    for bed in free.items:
+        choices.setdefault(str(bed.bed_id), f"{bed.safe_house}, bed {bed.label}, {bed.place.municipality}")
+    return list(choices.items())
+
+
+handlers = [
+    caseload,
+    referral_form,
+    refer,
+    youth_page,
+    ask_for_match,
+    match_request_page,
+    why_not_page,
+    accept,
+]

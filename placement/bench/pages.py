@@ -41,8 +41,8 @@ class RolePage:
 PAGES = (
     RolePage("staff", "/board", "/api/v1/beds/available?limit=200"),
     RolePage("caregiver", "/family", "/api/v1/me/notifications"),
-    RolePage("caseworker", "/", "/api/v1/me"),
-    RolePage("lead", "/", "/api/v1/me"),
+    RolePage("caseworker", "/casework", "/api/v1/youth?limit=25"),
+    RolePage("lead", "/capacity-dashboard", "/api/v1/capacity?by=region"),
     RolePage("admin", "/", "/api/v1/me"),
 )
 
@@ -112,12 +112,12 @@ async def measure(settings: Settings, runs: int) -> list[PageTiming]:
 def report(timings: list[PageTiming], runs: int) -> str:
     lines = [
         f"each page {runs} times in process, demo data; the API read beside it",
-        f"{'user':<11} {'page':<10} {'status':>6} {'p50 ms':>8} {'p99 ms':>8}   "
+        f"{'user':<11} {'page':<20} {'status':>6} {'p50 ms':>8} {'p99 ms':>8}   "
         f"{'API read':<36} {'p50 ms':>7}",
     ]
     for t in timings:
         lines.append(
-            f"{t.username:<11} {t.page:<10} {t.status:>6} {t.page_p50_ms:>8} {t.page_p99_ms:>8}   "
+            f"{t.username:<11} {t.page:<20} {t.status:>6} {t.page_p50_ms:>8} {t.page_p99_ms:>8}   "
             f"{t.api:<36} {t.api_p50_ms:>7}"
         )
     slowest = max(t.page_p50_ms for t in timings)

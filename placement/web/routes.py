@@ -21,7 +21,7 @@ from placement.core.security.guards import SESSION_COOKIE
 from placement.core.security.roles import ROLES
 from placement.core.security.schemas import LoginRequest
 from placement.core.security.tokens import revoke_token
-from placement.web import board
+from placement.web import admin_pages, board
 from placement.web.pages import PAGE_ERRORS, PUBLIC_PAGE, page, page_opt, safe_next
 from placement.web.session import ended_session, session_cookie
 
@@ -88,7 +88,7 @@ async def home(request: Request[Any, Any, Any]) -> Template:
 
 router = Router(
     path="/",
-    route_handlers=[sign_in_page, sign_in, sign_out, home, *board.handlers],
+    route_handlers=[sign_in_page, sign_in, sign_out, home, *board.handlers, *admin_pages.handlers],
     exception_handlers=PAGE_ERRORS,
     include_in_schema=False,
 )

@@ -120,6 +120,7 @@ OFFLINE = {"match"}
     lazy={
         "match": "placement.matches.commands:match_group",
         "capacity": "placement.capacity.commands:capacity_group",
+        "web": "placement.web.commands:web_group",
     },
 )
 @click.pass_context

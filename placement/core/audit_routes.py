@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from litestar import Router, get
 from litestar.params import Parameter
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
-from placement.core.audit import AuditEntry
+from placement.core.audit import AuditEntry, Outcome
 from placement.core.schemas import Limit, Offset, Page, Schema
 from placement.core.security.guards import allow
 
@@ -40,11 +40,25 @@ async def list_audit(
     entity: Annotated[str | None, Parameter(max_length=60)] = None,
     entity_id: Annotated[str | None, Parameter(max_length=80)] = None,
     actor_id: uuid.UUID | None = None,
-    outcome: Literal["allowed", "denied"] | None = None,
+    outcome: Outcome | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ) -> Page[AuditEntryOut]:
     """Audit entries, newest first."""
+    return await read_audit(session, entity, entity_id, actor_id, outcome, limit, offset)
+
+
+async def read_audit(
+    session: AsyncSession,
+    entity: str | None,
+    entity_id: str | None,
+    actor_id: uuid.UUID | None,
+    outcome: Outcome | None,
+    limit: int,
+    offset: int,
+) -> Page[AuditEntryOut]:
+    """Audit entries matching every filter given, newest first; the read is itself audited.
+    (`GET /audit` and the admins' audit page both read through here.)"""
     query = select(AuditEntry)
     for column, value in (
         (AuditEntry.entity, entity),

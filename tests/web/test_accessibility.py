@@ -1,0 +1,125 @@
+"""Every page of every role passes axe-core's automated checks (no serious or critical violation)
+and reflows at 360 px wide without scrolling sideways.
+
+The pages are found, not listed: every page route answering GET without a path parameter, for
+each role it admits (and the public ones signed out); `MORE_PAGES` adds the ones that need a query
+or an id, or show a state worth checking (a refusal, a form sent back with a mistake). axe-core's
+script is the one the `axe-playwright-python` package ships (a test extra; MPL-2.0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.resources import files
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
+
+from placement.core.security.roles import ROLES
+from tests.conftest import TEST_PASSWORD
+from tests.core.test_route_guards import http_routes
+from tests.factories import API, make_safe_house, make_youth
+
+AXE_JS = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
+FAILING_IMPACTS = ("serious", "critical")
+DESKTOP = ViewportSize(width=1280, height=800)
+PHONE = ViewportSize(width=360, height=740)
+ANONYMOUS = "anonymous"
+
+MORE_PAGES: list[tuple[str, str | Callable[[dict[str, Any]], str]]] = [
+    (ANONYMOUS, "/sign-in?next=/board"),
+    ("caseworker", "/board"),  # a refusal, as a page
+    ("admin", "/audit?outcome=denied&anchor=1:not-a-hash"),
+    ("admin", "/audit?actor_id=not-an-id"),  # a malformed filter: a 400 page
+    ("admin", lambda scene: f"/audit?entity=user&entity_id={scene['admin_id']}"),
+]
+"""(role, path) for pages the walk cannot find by itself; a callable gets the scene's ids."""
+
+
+def pages_of(app: Litestar, role: str) -> list[str]:
+    """The role's GET pages that need no path parameter (the public ones for `anonymous`)."""
+    found = []
+    for method, path, handler in http_routes(app, pages=True):
+        if method != "GET" or "{" in path:
+            continue
+        public = bool(handler.opt.get("public"))
+        if (role == ANONYMOUS and public) or (role != ANONYMOUS and role in handler.opt.get("roles", ())):
+            found.append(path)
+    return found
+
+
+async def scene(client: httpx.AsyncClient, sign_in: Any) -> dict[str, Any]:
+    """A user of every role and records for their pages to show: a safe house with beds, a youth
+    waiting and one held, audit entries (allowed and denied)."""
+    users = {role: await sign_in(role) for role in ROLES}
+    staff, caseworker = users["placement_staff"], users["caseworker"]
+    house = await make_safe_house(client, staff, beds=3)
+    held = await make_youth(client, staff, caseworker)
+    await make_youth(client, staff, caseworker)
+    hold = {"youth_id": held["id"], "bed_id": house["bed_list"][0]["id"]}
+    answer = await client.post(f"{API}/placements", json=hold, headers=staff.headers)
+    assert answer.status_code in (200, 201), answer.text
+    await client.get(f"{API}/audit", headers=caseworker.headers)  # a denial in the trail
+    return {"users": users, "admin_id": users["admin"].id}
+
+
+async def signed_in_context(browser: Browser, site: str, username: str | None) -> BrowserContext:
+    context = await browser.new_context(viewport=DESKTOP)
+    if username is not None:
+        page = await context.new_page()
+        await page.goto(f"{site}/sign-in")
+        await page.get_by_label("Username").fill(username)
+        await page.get_by_label("Password").fill(TEST_PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_url(f"{site}/")
+        await page.close()
+    return context
+
+
+async def axe_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line per rule."""
+    await page.evaluate(AXE_JS)
+    results = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['impact']} {v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:5]}"
+        for v in results["violations"]
+        if v["impact"] in FAILING_IMPACTS
+    ]
+
+
+async def sideways_scroll(page: Page) -> int:
+    """How many CSS pixels the page is wider than the viewport (0 if it reflows)."""
+    overflow: int = await page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    return overflow
+
+
+@pytest.mark.parametrize("role", [ANONYMOUS, *ROLES])
+async def test_every_page_of_the_role_passes_axe_and_reflows_at_360_px(
+    role: str, app: Litestar, client: httpx.AsyncClient, sign_in: Any, browser: Browser, site: str
+) -> None:
+    ids = await scene(client, sign_in)
+    user = ids["users"].get(role)
+    paths = pages_of(app, role) + [
+        path(ids) if callable(path) else path for who, path in MORE_PAGES if who == role
+    ]
+    assert paths, f"no page found for {role}"
+    context = await signed_in_context(browser, site, user.username if user else None)
+    page = await context.new_page()
+    problems = []
+    try:
+        for path in paths:
+            for viewport in (DESKTOP, PHONE):
+                await page.set_viewport_size(viewport)
+                await page.goto(f"{site}{path}")
+                width = viewport["width"]
+                problems += [f"{path} at {width} px: {v}" for v in await axe_violations(page)]
+                if width == PHONE["width"] and (extra := await sideways_scroll(page)) > 0:
+                    problems.append(f"{path} at {width} px: scrolls {extra} px sideways")
+    finally:
+        await context.close()
+    assert problems == [], "\n".join(problems)

@@ -43,7 +43,7 @@ PAGES = (
     RolePage("caregiver", "/family", "/api/v1/me/notifications"),
     RolePage("caseworker", "/casework", "/api/v1/youth?limit=25"),
     RolePage("lead", "/capacity-dashboard", "/api/v1/capacity?by=region"),
-    RolePage("admin", "/", "/api/v1/me"),
+    RolePage("admin", "/users", "/api/v1/users"),
 )
 
 

@@ -43,7 +43,7 @@ def pages_of(app: Litestar, role: str) -> list[str]:
     """The role's GET pages that need no path parameter (the public ones for `anonymous`)."""
     found = []
     for method, path, handler in http_routes(app, pages=True):
-        if method != "GET" or "{" in path:
+        if method != "GET" or "{" in path or path.endswith(".csv"):  # downloads are not pages
             continue
         public = bool(handler.opt.get("public"))
         if (role == ANONYMOUS and public) or (role != ANONYMOUS and role in handler.opt.get("roles", ())):

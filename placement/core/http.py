@@ -44,6 +44,9 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
                 headers["X-Request-ID"] = request_id
                 headers["Cache-Control"] = "no-store"
                 headers["X-Content-Type-Options"] = "nosniff"
+                # No page is shown inside another site's frame (clickjacking of one-click forms).
+                headers["X-Frame-Options"] = "DENY"
+                headers["Content-Security-Policy"] = "frame-ancestors 'none'"
             await send(message)
 
         logged_as = REQUEST_ID.set(request_id)

@@ -110,12 +110,12 @@ async def create_user(
     entered = {"username": data.username, "display_name": data.display_name, "role": data.role}
     try:
         new = msgspec.convert({**entered, "password": data.password}, UserCreate)
-        user = await service.create_user(session, new)
+        await service.create_user(session, new)
     except msgspec.ValidationError as invalid:
         return await users_page(request, session, 0, 400, error=plain_words(invalid), entered=entered)
     except Conflict as taken:
         return await users_page(request, session, 0, taken.status, error=taken.detail, entered=entered)
-    return back(f"added {user.username}")
+    return back("added")
 
 
 @post("/users/{id:uuid}/role", opt=USERS, status_code=303)
@@ -127,8 +127,8 @@ async def change_role(
     actor: Actor,
 ) -> Response[Any]:
     """As `PATCH /users/{id}` with a role: refused (a page) if it would leave no active admin."""
-    user = await service.update_user(session, resources, actor, id, UserUpdate(role=data.role))
-    return back(f"{user.username} is now {user.role.replace('_', ' ')}")
+    await service.update_user(session, resources, actor, id, UserUpdate(role=data.role))
+    return back("role_changed")
 
 
 @post("/users/{id:uuid}/status", opt=USERS, status_code=303)
@@ -141,7 +141,7 @@ async def change_status(
 ) -> Response[Any]:
     """Deactivate (signed out everywhere) or reactivate a user, as `PATCH /users/{id}` does."""
     user = await service.update_user(session, resources, actor, id, UserUpdate(active=data.active))
-    return back(f"{user.username} {'reactivated' if user.active else 'deactivated'}")
+    return back("reactivated" if user.active else "deactivated")
 
 
 def back(done: str) -> Response[Any]:

@@ -171,7 +171,7 @@ async def household_page(
         statuses=get_args(AvailabilityStatus),
         missing_why=MISSING_WHY,
         today=today,
-        done=DONE.get(done or ""),
+        said=DONE.get(done or ""),
     )
 
 
@@ -267,7 +267,7 @@ async def notifications_page(
         "family_notifications.html",
         notifications=found,
         per_page=NOTIFICATIONS_PER_PAGE,
-        done=DONE.get(done or ""),
+        said=DONE.get(done or ""),
     )
 
 

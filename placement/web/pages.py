@@ -3,6 +3,7 @@ page a person reads (403, 404, 409 ...), never an empty shell."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -21,7 +22,14 @@ def page_opt(*roles: str, entity: str) -> dict[str, Any]:
     return {**allow(*roles, entity=entity), "pages": True}
 
 
+DONE_CODE = re.compile(r"[a-z_]{1,30}")
+"""What `?done=` may say after a form: a word the page turns into its sentence, never free text a
+link could put in a trusted page ("reset your password at ...")."""
+
+
 def page(request: Request[Any, Any, Any], name: str, status_code: int = 200, **context: Any) -> Template:
+    if not DONE_CODE.fullmatch(str(context.get("done") or "_")):
+        context["done"] = None
     actor = request.scope.get("user")
     return Template(template_name=name, context={"actor": actor, **context}, status_code=status_code)
 

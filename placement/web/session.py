@@ -8,6 +8,8 @@ check, keyed by the page secret shared by all of the service's processes).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
 from pathlib import Path
 
@@ -27,12 +29,16 @@ def page_secret(settings: Settings) -> str:
         return settings.page_secret
     path = Path(settings.data_dir) / "page-secret"
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with path.open("x", encoding="ascii") as new:  # only the first process to get here writes
+    if not path.exists():
+        # Written whole and private under a name of its own, then linked into place: a process
+        # starting beside this one finds no file, or the whole secret, never an empty one.
+        draft = path.with_name(f"page-secret.{os.getpid()}")
+        descriptor = os.open(draft, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as new:
             new.write(secrets.token_urlsafe(32))
-        path.chmod(0o600)
-    except FileExistsError:
-        pass
+        with contextlib.suppress(FileExistsError):  # another process linked its own first
+            os.link(draft, path)
+        draft.unlink()
     return path.read_text(encoding="ascii").strip()
 
 

@@ -90,3 +90,16 @@ async def test_a_page_form_without_its_csrf_token_is_refused(
         assert (await browser.get("/board")).status_code == 303  # signed out: back to sign-in
     finally:
         await browser.aclose()
+
+
+async def test_a_link_cannot_put_its_own_words_in_a_pages_success_line(app: Litestar, sign_in: Any) -> None:
+    staff = await sign_in("placement_staff")
+    browser = await signed_in(app, staff.username)
+    try:
+        spoofed = await browser.get("/board", params={"done": "reset your password at evil.example"})
+        honest = await browser.get("/board", params={"done": "held"})
+    finally:
+        await browser.aclose()
+    assert "evil.example" not in spoofed.text and 'role="status"' not in spoofed.text
+    assert "Placement held." in honest.text
+    assert spoofed.headers["x-frame-options"] == "DENY"  # nor shown inside another site's frame

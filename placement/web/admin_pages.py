@@ -10,9 +10,8 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -24,13 +23,12 @@ from placement.core.schemas import Offset
 from placement.core.security import service
 from placement.core.security.roles import ROLES, Role
 from placement.core.security.schemas import UserCreate, UserUpdate
-from placement.web.pages import page, page_opt
+from placement.web.pages import Form, page, page_opt
 
 USERS = page_opt("admin", entity="user")
 AUDIT = page_opt("admin", entity="audit")
 USERS_PER_PAGE = 50
 ENTRIES_PER_PAGE = 50
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 FIELD_NAMES = {"username": "Username", "display_name": "Display name", "role": "Role", "password": "Password"}
 
 

@@ -11,8 +11,6 @@ from typing import Annotated, Any, get_args
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,14 +29,13 @@ from placement.reference.models import County, Region
 from placement.reference.nearby import place_filter
 from placement.safehouses import availability
 from placement.safehouses import service as safehouses
-from placement.web.pages import page, page_opt
+from placement.web.pages import Form, page, page_opt
 from placement.youth.service import list_youth
 
 STAFF = page_opt("placement_staff", entity="placement")
 SOON = timedelta(hours=2)
 """Holds lapsing within this are shown first and marked."""
 FREE_BEDS_SHOWN = 200
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
 class HoldForm(msgspec.Struct):

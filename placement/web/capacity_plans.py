@@ -14,8 +14,7 @@ from typing import Annotated, Any, get_args
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,9 +29,8 @@ from placement.core.resources import Resources
 from placement.core.vocabulary import CARE_LEVELS, LANGUAGES, SERVICES, Gender
 from placement.reference.models import County, Municipality
 from placement.web.capacity_tables import READERS, TARGET_SETTERS, html_table
-from placement.web.pages import page
+from placement.web.pages import Form, page
 
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 TARGETS_PER_PAGE = 25
 
 

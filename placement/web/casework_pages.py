@@ -13,9 +13,8 @@ from typing import Annotated, Any, get_args
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,7 +29,7 @@ from placement.matching.schema import TargetKind
 from placement.reference.nearby import place_filter
 from placement.reference.places import find_municipalities, municipality_named, place_of
 from placement.safehouses import availability
-from placement.web.pages import page, page_opt
+from placement.web.pages import Form, page, page_opt
 from placement.youth import service as youth
 from placement.youth.schemas import YouthCreate, YouthStatus
 
@@ -38,7 +37,6 @@ CASEWORKER = page_opt("caseworker", entity="youth")
 # As the API: placement staff may read any youth and ask for, read and accept any match.
 YOUTH = page_opt("placement_staff", "caseworker", entity="youth")
 ASKERS = page_opt("placement_staff", "caseworker", entity="match_request")
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 PER_PAGE = 25
 ZONES = 3

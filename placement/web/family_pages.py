@@ -18,8 +18,7 @@ from typing import Annotated, Any, get_args
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import Provide
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Dependency, Parameter
+from litestar.params import Dependency, Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,14 +35,13 @@ from placement.core.audit import Actor
 from placement.core.concurrency import etag
 from placement.core.errors import NotFound, PreconditionFailed, Unprocessable
 from placement.core.resources import Resources
-from placement.web.pages import page, page_opt
+from placement.web.pages import Form, page, page_opt
 
 HOUSEHOLD = page_opt("caregiver", entity="household")
 CAREGIVER = page_opt("caregiver", entity="caregiver")
 NOTIFICATION = page_opt("caregiver", entity="notification")
 READING = {"reading": Provide(provide_reading, sync_to_thread=False)}
 ReadingNow = Annotated[Reading, Dependency(skip_validation=True)]
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 NOTIFICATIONS_PER_PAGE = 20
 COMPLETIONS_READ = 200
 """The latest completions read for progress: far more than the catalog's modules times renewals."""

@@ -8,13 +8,17 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
+from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
+from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from placement.core.errors import DomainError, Unauthorized
 from placement.core.security.guards import PUBLIC, allow
 
 PUBLIC_PAGE: dict[str, Any] = {**PUBLIC, "pages": True}
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+"""A page form's body, as a browser posts it: `data: Annotated[SomeForm, Form]`."""
 
 
 def page_opt(*roles: str, entity: str) -> dict[str, Any]:

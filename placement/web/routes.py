@@ -7,8 +7,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, Router, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
 from litestar.response import Redirect, Template
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +20,7 @@ from placement.core.security.roles import ROLES
 from placement.core.security.schemas import LoginRequest
 from placement.core.security.tokens import revoke_token
 from placement.web import admin_pages, board, capacity_pages, casework_pages, family_pages
-from placement.web.pages import PAGE_ERRORS, PUBLIC_PAGE, page, page_opt, safe_next
+from placement.web.pages import PAGE_ERRORS, PUBLIC_PAGE, Form, page, page_opt, safe_next
 from placement.web.session import ended_session, session_cookie
 
 STATIC = Path(__file__).parent / "static"
@@ -33,9 +31,6 @@ class SignInForm(msgspec.Struct):
     username: str
     password: str
     next: str = "/"
-
-
-Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 
 @get("/sign-in", opt=PUBLIC_PAGE)

@@ -76,6 +76,14 @@ def with_redis_db(url: str, db: int) -> str:
     return f"{scheme}://{server}/{db}" + (f"?{query}" if query else "")
 
 
+def settings_on_redis_db(db: int) -> Settings:
+    """The environment's settings, with Redis on database `db` of the same server."""
+    settings = Settings.from_env()
+    if settings.redis_url:
+        settings = replace(settings, redis_url=with_redis_db(settings.redis_url, db))
+    return settings
+
+
 async def refuse_busy_queue(redis_url: str) -> None:
     """Refuse to run beside another arq worker on the same Redis db: the two would take each
     other's jobs, solve them against the wrong database (skipped), and leave the requests to the
@@ -538,9 +546,7 @@ def service_bench(
     as_json: bool,
 ) -> None:
     """Match requests and a batch through the API and its inline worker, beside the in-process floor."""
-    settings = Settings.from_env()
-    if settings.redis_url:
-        settings = replace(settings, redis_url=with_redis_db(settings.redis_url, redis_db))
+    settings = settings_on_redis_db(redis_db)
     scale = Scale(beds, households, youth, requests, warmup, caseworkers, free_beds_seconds, clients)
     with interruptible():
         result = run_service_bench(settings, scale)

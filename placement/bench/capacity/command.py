@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ import click
 from placement.bench.api import client_loop_factory, interruptible
 from placement.bench.capacity.reads import Read, ScaleFigures, measure_scale
 from placement.bench.capacity.whatif import NEW_BEDS_AT, WhatIfFigures, measure_what_if, scenario
-from placement.bench.service import Spread, refuse_busy_queue, with_redis_db
+from placement.bench.service import Spread, refuse_busy_queue, settings_on_redis_db
 from placement.core.settings import Settings
 
 MIB = 1024**2
@@ -254,9 +254,7 @@ def capacity_bench(
     as_json: bool,
 ) -> None:
     """Capacity reads at the demo's scale and 10x, and a what-if, through the service beside baselines."""
-    settings = Settings.from_env()
-    if settings.redis_url:
-        settings = replace(settings, redis_url=with_redis_db(settings.redis_url, redis_db))
+    settings = settings_on_redis_db(redis_db)
     options = Options(
         tuple(dict.fromkeys(scales)), runs, days, ask, beds, households, youth, region, new_beds
     )

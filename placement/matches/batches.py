@@ -1,5 +1,6 @@
 """Batch rematch: every open request solved jointly (urgency first, score second, siblings
-together), reviewed, then accepted as a whole: each request's holds all or none.
+together), reviewed, then accepted whole or in part: each chosen request's holds all or none, the
+others left open.
 
 Open requests are those not yet accepted, cancelled or failed whose youth all still await
 placement. The batch weighs each youth's own safety plan and maximum distance; it does not narrow
@@ -15,13 +16,14 @@ from datetime import datetime
 
 import msgspec
 from arq.connections import ArqRedis
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
 from placement.core.audit import Actor
 from placement.core.errors import Conflict, NotFound, Unprocessable
 from placement.core.resources import Resources
+from placement.core.schemas import Page
 from placement.core.settings import Settings
 from placement.core.uow import after_commit, unit_of_work
 from placement.matches.accepting import hold_all
@@ -29,7 +31,7 @@ from placement.matches.joint import load_and_solve_jointly
 from placement.matches.models import ANSWERED, UNSOLVED, MatchBatch, MatchRequest
 from placement.matches.queue import SOLVE_BATCH, enqueue, lease_until
 from placement.matches.requests import sites
-from placement.matches.schemas import BatchOut, BatchOutcome, RequestInBatch, Site
+from placement.matches.schemas import BatchAccept, BatchOut, BatchOutcome, BatchSummary, RequestInBatch, Site
 from placement.matches.solving import claim, store_answer, store_failure
 from placement.matching.limits import DEFAULT_EFFORT, DEFAULT_SECONDS
 from placement.matching.schema import Assignment, Batch
@@ -60,13 +62,50 @@ async def start_batch(
     return await batch_view(session, batch)
 
 
-async def open_requests(session: AsyncSession) -> list[MatchRequest]:
-    """Requests still to place, whose youth all await placement."""
+def _still_open() -> ColumnElement[bool]:
+    """A request still to place: not closed, and its youth all await placement."""
     waiting = select(Youth.id).where(youth_status() == "awaiting")
     not_waiting = select(func.unnest(MatchRequest.youth_ids).label("y")).except_(waiting)
-    query = select(MatchRequest).where(MatchRequest.status.in_(BATCHED))
-    query = query.where(~select(not_waiting.subquery()).exists()).order_by(MatchRequest.created_at)
+    return and_(MatchRequest.status.in_(BATCHED), ~select(not_waiting.subquery()).exists())
+
+
+async def open_requests(session: AsyncSession) -> list[MatchRequest]:
+    """The requests a batch solves, oldest first."""
+    query = select(MatchRequest).where(_still_open()).order_by(MatchRequest.created_at)
     return list(await session.scalars(query))
+
+
+async def count_open_requests(session: AsyncSession) -> int:
+    """How many requests a batch started now would solve."""
+    return await session.scalar(select(func.count()).where(_still_open())) or 0
+
+
+async def list_batches(session: AsyncSession, limit: int, offset: int) -> Page[BatchSummary]:
+    """Batches, newest first."""
+    placed = func.jsonb_array_length(MatchBatch.result["assignments"])
+    rows = await session.execute(
+        select(MatchBatch, placed, func.count().over())
+        .order_by(MatchBatch.created_at.desc(), MatchBatch.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    found = rows.all()
+    items = [_summary(batch, assignments) for batch, assignments, _ in found]
+    total = found[0][2] if found else await session.scalar(select(func.count(MatchBatch.id))) or 0
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def _summary(batch: MatchBatch, placed: int | None) -> BatchSummary:
+    return BatchSummary(
+        id=batch.id,
+        status=batch.status,  # type: ignore[arg-type]
+        requested_by=batch.requested_by,
+        created_at=batch.created_at,
+        solved_at=batch.solved_at,
+        accepted_at=batch.accepted_at,
+        requests=len(batch.request_ids),
+        placed=placed,
+    )
 
 
 async def solve_batch(resources: Resources, batch_id: uuid.UUID, attempt: int) -> str:
@@ -125,9 +164,15 @@ async def read_batch(session: AsyncSession, batch_id: uuid.UUID) -> BatchOut:
 
 
 async def accept_batch(
-    session: AsyncSession, actor: Actor, batch_id: uuid.UUID, settings: Settings, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    batch_id: uuid.UUID,
+    chosen: BatchAccept,
+    settings: Settings,
+    now: datetime,
 ) -> BatchOut:
-    """Hold every request's proposal that can still be held; report each one that cannot."""
+    """Hold the chosen requests' proposals (every placed one when none are named) that can still
+    be held; report each one that cannot. A batch is accepted once."""
     batch = await visible_batch(session, batch_id, lock=True)
     if batch.status != "solved":
         raise Conflict(f"Only a solved batch can be accepted; this one is {batch.status}.")
@@ -139,18 +184,34 @@ async def accept_batch(
             select(MatchRequest).where(MatchRequest.id.in_(batch.request_ids)).with_for_update()
         )
     }
-    outcome = []
-    for request_id in batch.request_ids:
-        request = requests[request_id]
-        placed = [by_youth[str(y)] for y in request.youth_ids if str(y) in by_youth]
-        if not placed:
-            continue
-        outcome.append(await _accept_one(session, actor, request, placed, settings, now))
+    placed = {
+        request_id: [by_youth[str(y)] for y in requests[request_id].youth_ids if str(y) in by_youth]
+        for request_id in batch.request_ids
+    }
+    outcome = [
+        await _accept_one(session, actor, requests[request_id], placed[request_id], settings, now)
+        for request_id in _chosen_requests(chosen, placed)
+    ]
     batch.status, batch.accepted_at = "accepted", now
     batch.outcome = [msgspec.to_builtins(o) for o in outcome]
     await session.flush()
-    audit.record(session, "accept_batch", ENTITY, batch_id, held=sum(o.held for o in outcome))
+    audit.record(
+        session, "accept_batch", ENTITY, batch_id, chosen=len(outcome), held=sum(o.held for o in outcome)
+    )
     return await batch_view(session, batch)
+
+
+def _chosen_requests(chosen: BatchAccept, placed: dict[uuid.UUID, list[Assignment]]) -> list[uuid.UUID]:
+    """The requests to hold, in the batch's order: those named (each one the batch places), or all
+    it places."""
+    if chosen.request_ids is None:
+        return [request_id for request_id, assignments in placed.items() if assignments]
+    named = set(chosen.request_ids)
+    if unknown := [str(r) for r in chosen.request_ids if not placed.get(r)]:
+        raise Unprocessable(
+            f"This batch proposes nothing for request(s) {', '.join(unknown)}; choose among those it places."
+        )
+    return [request_id for request_id in placed if request_id in named]
 
 
 async def _accept_one(
@@ -179,7 +240,9 @@ async def batch_view(session: AsyncSession, batch: MatchBatch) -> BatchOut:
     result = msgspec.convert(batch.result, Batch) if batch.result is not None else None
     assignments = result.assignments if result is not None else ()
     by_youth = {a.youth_id: a for a in assignments}
-    requests = list(await session.scalars(select(MatchRequest).where(MatchRequest.id.in_(batch.request_ids))))
+    found = await session.scalars(select(MatchRequest).where(MatchRequest.id.in_(batch.request_ids)))
+    position = {request_id: i for i, request_id in enumerate(batch.request_ids)}
+    requests = sorted(found, key=lambda r: position[r.id])  # the batch's order: oldest request first
     placed = [uuid.UUID(a.youth_id) for a in assignments]
     urgency = await session.scalars(select(Youth.urgency).where(Youth.id.in_(placed)))
     site_of = await _sites_of_targets(session, [a.target_id for a in assignments])

@@ -12,12 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from placement.core.audit import Actor
 from placement.core.idempotency import IdempotentCreate
 from placement.core.resources import Resources
+from placement.core.schemas import Limit, Offset, Page
 from placement.matches import accepting, batches, explaining, requests
 from placement.matches.access import ASKERS, BATCH_RUNNERS
 from placement.matches.schemas import (
     AcceptProposal,
+    BatchAccept,
     BatchOut,
     BatchStart,
+    BatchSummary,
     CancelRequest,
     MatchRequestCreate,
     MatchRequestOut,
@@ -126,6 +129,12 @@ async def start_batch(
     )
 
 
+@get("/matching/batch", opt=BATCH_RUNNERS)
+async def list_batches(session: AsyncSession, limit: Limit = 50, offset: Offset = 0) -> Page[BatchSummary]:
+    """Batches, newest first: how each stands and how many youth it placed."""
+    return await batches.list_batches(session, limit, offset)
+
+
 @get("/matching/batch/{id:uuid}", opt=BATCH_RUNNERS)
 async def read_batch(id: uuid.UUID, session: AsyncSession) -> BatchOut:
     """The batch: how it ended, placed youth by urgency, objective, proven bound and gap, and what
@@ -134,9 +143,17 @@ async def read_batch(id: uuid.UUID, session: AsyncSession) -> BatchOut:
 
 
 @post("/matching/batch/{id:uuid}/accept", opt=BATCH_RUNNERS, status_code=200)
-async def accept_batch(id: uuid.UUID, session: AsyncSession, actor: Actor, resources: Resources) -> BatchOut:
-    """Hold each request's proposal that is still valid; report each one that is not."""
-    return await batches.accept_batch(session, actor, id, resources.settings, resources.clock())
+async def accept_batch(
+    id: uuid.UUID,
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+    data: BatchAccept | None = None,
+) -> BatchOut:
+    """Hold the proposals of the chosen requests (no body: every request the batch places) that are
+    still valid; report each one that is not. The requests not chosen stay open."""
+    chosen = data or BatchAccept()
+    return await batches.accept_batch(session, actor, id, chosen, resources.settings, resources.clock())
 
 
 router = Router(
@@ -148,6 +165,7 @@ router = Router(
         accept_proposal,
         cancel_match_request,
         start_batch,
+        list_batches,
         read_batch,
         accept_batch,
     ],

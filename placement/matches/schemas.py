@@ -90,6 +90,13 @@ class BatchStart(Schema):
     """Starting a batch takes no options: it solves every open request."""
 
 
+class BatchAccept(Schema):
+    """Which of a solved batch's proposals to hold: some requests, or (left out) every one it
+    places. The requests not chosen stay open, for their own proposals or the next batch."""
+
+    request_ids: Annotated[list[uuid.UUID], msgspec.Meta(min_length=1, max_length=10_000)] | None = None
+
+
 class RequestInBatch(Schema):
     """What a batch proposes for one request: a site for all its youth, or nothing."""
 
@@ -107,6 +114,20 @@ class BatchOutcome(Schema):
     held: bool
     placement_ids: list[uuid.UUID]
     reason: str | None
+
+
+class BatchSummary(Schema):
+    """A batch in the list: when, by whom, how it stands, and how many requests it placed."""
+
+    id: uuid.UUID
+    status: BatchStatus
+    requested_by: uuid.UUID
+    created_at: datetime
+    solved_at: datetime | None
+    accepted_at: datetime | None
+    requests: int
+    placed: int | None
+    """Youth the solve placed (None until it is solved)."""
 
 
 class BatchOut(Schema):

@@ -23,7 +23,7 @@ from placement.core.schemas import Offset
 from placement.core.security import service
 from placement.core.security.roles import ROLES, Role
 from placement.core.security.schemas import UserCreate, UserUpdate
-from placement.web.pages import Form, page, page_opt
+from placement.web.pages import Form, page, page_opt, pager
 
 USERS = page_opt("admin", entity="user")
 AUDIT = page_opt("admin", entity="audit")
@@ -47,23 +47,6 @@ class RoleForm(msgspec.Struct):
 
 class StatusForm(msgspec.Struct):
     active: bool
-
-
-def pager(path: str, total: int, limit: int, offset: int, **params: Any) -> dict[str, Any]:
-    """Where this page of a list starts and ends, and links to the pages before and after it
-    (keeping the filters)."""
-
-    def link(at: int) -> str:
-        kept = {k: v for k, v in params.items() if v not in (None, "")}
-        return f"{path}?{urlencode({**kept, 'offset': at})}"
-
-    return {
-        "first": min(offset + 1, total),
-        "last": min(offset + limit, total),
-        "total": total,
-        "previous": link(max(offset - limit, 0)) if offset > 0 else None,
-        "next": link(offset + limit) if offset + limit < total else None,
-    }
 
 
 def plain_words(invalid: msgspec.ValidationError) -> str:

@@ -24,12 +24,11 @@ from placement.capacity.counts import place_names, reading_now, region_names
 from placement.capacity.metrics import METRICS
 from placement.capacity.schemas import TargetCreate, WhatIfCreate
 from placement.core.audit import Actor
-from placement.core.errors import Unprocessable
 from placement.core.resources import Resources
 from placement.core.vocabulary import CARE_LEVELS, LANGUAGES, SERVICES, Gender
 from placement.reference.models import County, Municipality
 from placement.web.capacity_tables import READERS, TARGET_SETTERS, html_table
-from placement.web.pages import Form, page
+from placement.web.pages import Form, checked, listed, page
 
 TARGETS_PER_PAGE = 25
 
@@ -61,19 +60,6 @@ class WhatIfForm(msgspec.Struct):
     languages: list[str] | str = []
     reopen: str = ""
     """Blank: no reopening; `statewide`, or a region's name."""
-
-
-def checked(form: Any, into: type[msgspec.Struct]) -> Any:
-    """The form's fields as the API's input Struct, or a 422 refusal saying what does not fit."""
-    try:
-        return msgspec.convert(form, into, strict=False)
-    except msgspec.ValidationError as invalid:
-        raise Unprocessable(f"The form does not fit: {invalid}.") from None
-
-
-def listed(value: list[str] | str) -> list[str]:
-    """A field sent once or several times (checkboxes), as a list."""
-    return [value] if isinstance(value, str) else list(value)
 
 
 def target_input(form: TargetForm) -> TargetCreate:

@@ -13,7 +13,6 @@ from typing import Annotated, Any, get_args
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.exceptions import ValidationException
 from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,7 +28,7 @@ from placement.matching.schema import TargetKind
 from placement.reference.nearby import place_filter
 from placement.reference.places import find_municipalities, municipality_named, place_of
 from placement.safehouses import availability
-from placement.web.pages import Form, page, page_opt
+from placement.web.pages import Form, checked, listed, page, page_opt
 from placement.youth import service as youth
 from placement.youth.schemas import YouthCreate, YouthStatus
 
@@ -82,18 +81,6 @@ class AcceptForm(msgspec.Struct):
 
 class InvalidReferral(Exception):
     """The form was filled in wrongly: shown on the form again, with what was typed."""
-
-
-def as_list(value: list[str] | str) -> list[str]:
-    return [value] if isinstance(value, str) else value
-
-
-def checked(value: Any, into: type[Any]) -> Any:
-    """`value` as `into` (a schema), or the form refused as a 400 page saying why."""
-    try:
-        return msgspec.convert(value, into, strict=False)
-    except msgspec.ValidationError as invalid:
-        raise ValidationException(detail=str(invalid)) from None
 
 
 # --- the caseload and referrals ---------------------------------------------------------------
@@ -168,8 +155,8 @@ async def referral_of(session: AsyncSession, data: ReferralForm) -> YouthCreate:
         "date_of_birth": data.date_of_birth,
         "gender": data.gender,
         "origin_municipality_id": origin.id,
-        "languages": as_list(data.languages),
-        "required_services": as_list(data.required_services),
+        "languages": listed(data.languages),
+        "required_services": listed(data.required_services),
         "specialised_care": bool(data.specialised_care),
         "sibling_group": data.sibling_group.strip() or None,
         "urgency": data.urgency,
@@ -247,8 +234,8 @@ async def ask_for_match(
     """Ask for a match, as `POST /match-requests`; the request page shows the answer."""
     asked = checked(
         {
-            "youth_ids": as_list(data.youth_ids),
-            "kinds": as_list(data.kinds),
+            "youth_ids": listed(data.youth_ids),
+            "kinds": listed(data.kinds),
             "max_distance_km": data.max_distance_km.strip() or None,
             "proposals": data.proposals,
         },
@@ -277,7 +264,7 @@ async def match_request_page(
         request,
         "casework_request.html",
         asked=asked,
-        cases=await case_references(session, actor, resources, asked.youth_ids),
+        cases=await youth.case_references(session, actor, asked.youth_ids),
         targets=await why_not_choices(session, actor, asked),
         done=done,
     )
@@ -314,7 +301,7 @@ async def why_not_page(
         explained=explained,
         target=names.get(str(target), "the bed or home you chose"),
         names=names,
-        cases=await case_references(session, actor, resources, asked.youth_ids),
+        cases=await youth.case_references(session, actor, asked.youth_ids),
     )
 
 
@@ -354,17 +341,9 @@ async def accept(
             changed=refused.extra["changed"],
             asked=asked,
             still_valid=[p for p in asked.proposals if p.rank in valid],
-            cases=await case_references(session, actor, resources, asked.youth_ids),
+            cases=await youth.case_references(session, actor, asked.youth_ids),
         ) from None
     return Redirect(f"/casework/match-requests/{id}?done=accepted", status_code=303)
-
-
-async def case_references(
-    session: AsyncSession, actor: Actor, resources: Resources, youth_ids: list[uuid.UUID]
-) -> dict[str, str]:
-    """Each member's case reference by id (as text, the way proposals name youth)."""
-    today = resources.clock().date()
-    return {str(y): (await youth.get_youth(session, actor, y, today)).case_reference for y in youth_ids}
 
 
 async def why_not_choices(

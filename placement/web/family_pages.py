@@ -33,9 +33,9 @@ from caregivers.training import service as training
 from caregivers.training.schemas import CompletionCreate, CompletionOut, ModuleOut
 from placement.core.audit import Actor
 from placement.core.concurrency import etag
-from placement.core.errors import NotFound, PreconditionFailed, Unprocessable
+from placement.core.errors import NotFound, PreconditionFailed
 from placement.core.resources import Resources
-from placement.web.pages import Form, page, page_opt
+from placement.web.pages import Form, checked, page, page_opt
 
 HOUSEHOLD = page_opt("caregiver", entity="household")
 CAREGIVER = page_opt("caregiver", entity="caregiver")
@@ -185,18 +185,14 @@ async def set_availability(
     """Open, pause until a day, or close the home, as `PUT /households/{id}/availability` with the
     version the page showed as If-Match. A pause's day is sent only with "paused" (the form shows
     the field whatever is chosen)."""
-    try:
-        change = msgspec.convert(
-            {
-                "status": data.status,
-                "paused_until": (data.paused_until or None) if data.status == "paused" else None,
-                "note": data.note.strip(),
-            },
-            AvailabilityChange,
-            strict=False,
-        )
-    except msgspec.ValidationError as invalid:
-        raise Unprocessable(f"The availability was not filled in as expected: {invalid}") from None
+    change = checked(
+        {
+            "status": data.status,
+            "paused_until": (data.paused_until or None) if data.status == "paused" else None,
+            "note": data.note.strip(),
+        },
+        AvailabilityChange,
+    )
     try:
         await availability.set_availability(session, actor, id, change, etag(data.version), reading)
     except PreconditionFailed:
@@ -240,12 +236,7 @@ async def record_completion(
     resources: Resources,
 ) -> Response[Any]:
     """Record a module you finished (self-reported), as `POST /caregivers/{id}/completions`."""
-    try:
-        completion = msgspec.convert(
-            {"module_id": data.module_id, "completed_on": data.completed_on}, CompletionCreate, strict=False
-        )
-    except msgspec.ValidationError as invalid:
-        raise Unprocessable(f"Choose a module and the day you finished it ({invalid}).") from None
+    completion = checked({"module_id": data.module_id, "completed_on": data.completed_on}, CompletionCreate)
     await training.record_completion(session, actor, id, completion, resources.clock())
     return Redirect("/family?done=recorded", status_code=303)
 

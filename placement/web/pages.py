@@ -4,16 +4,18 @@ page a person reads (403, 404, 409 ...), never an empty shell."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
+import msgspec
 from litestar import Request, Response
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from placement.core.errors import DomainError, Unauthorized
+from placement.core.errors import EXCEPTION_HANDLERS, Unauthorized
 from placement.core.security.guards import PUBLIC, allow
 
 PUBLIC_PAGE: dict[str, Any] = {**PUBLIC, "pages": True}
@@ -43,8 +45,16 @@ def to_sign_in(request: Request[Any, Any, Any], _: Unauthorized) -> Response[Any
     return Redirect(f"/sign-in?next={quote(request.url.path)}", status_code=303)
 
 
-def refusal_page(request: Request[Any, Any, Any], refused: DomainError) -> Response[Any]:
-    return page(request, "refused.html", refused.status, detail=refused.detail)
+def as_page(answer_problem: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:
+    """An API exception handler's problem response (status, detail, Retry-After), as a page."""
+
+    def refusal_page(request: Request[Any, Any, Any], refused: Exception) -> Response[Any]:
+        problem = answer_problem(request, refused)
+        shown = page(request, "refused.html", problem.status_code or 500, detail=problem.content["detail"])
+        shown.headers.update({k: v for k, v in problem.headers.items() if k == "Retry-After"})
+        return shown
+
+    return refusal_page
 
 
 def invalid_form_page(request: Request[Any, Any, Any], invalid: ValidationException) -> Response[Any]:
@@ -54,10 +64,26 @@ def invalid_form_page(request: Request[Any, Any, Any], invalid: ValidationExcept
 
 
 PAGE_ERRORS: dict[Any, Any] = {
+    **{kind: as_page(answer) for kind, answer in EXCEPTION_HANDLERS.items()},
     Unauthorized: to_sign_in,
-    DomainError: refusal_page,
     ValidationException: invalid_form_page,
 }
+"""Every refusal the API answers as a problem (a conflict, a unique key already taken, a service
+down) answers a page as a page with the same status and words."""
+
+
+def checked(value: Any, into: type[Any]) -> Any:
+    """`value` as `into` (the API's input schema), or the form refused as a 400 page saying why,
+    as the API refuses the same body."""
+    try:
+        return msgspec.convert(value, into, strict=False)
+    except msgspec.ValidationError as invalid:
+        raise ValidationException(detail=str(invalid)) from None
+
+
+def listed(value: list[str] | str) -> list[str]:
+    """A field sent once or several times (checkboxes, multiple selects), as a list."""
+    return [value] if isinstance(value, str) else list(value)
 
 
 def safe_next(target: str | None) -> str:
@@ -65,3 +91,20 @@ def safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return "/"
+
+
+def pager(path: str, total: int, limit: int, offset: int, **params: Any) -> dict[str, Any]:
+    """Where this page of a list starts and ends, and links to the pages before and after it
+    (keeping the filters)."""
+
+    def link(at: int) -> str:
+        kept = {k: v for k, v in params.items() if v not in (None, "")}
+        return f"{path}?{urlencode({**kept, 'offset': at})}"
+
+    return {
+        "first": min(offset + 1, total),
+        "last": min(offset + limit, total),
+        "total": total,
+        "previous": link(max(offset - limit, 0)) if offset > 0 else None,
+        "next": link(offset + limit) if offset + limit < total else None,
+    }

@@ -19,7 +19,7 @@ from placement.core.security.guards import SESSION_COOKIE
 from placement.core.security.roles import ROLES
 from placement.core.security.schemas import LoginRequest
 from placement.core.security.tokens import revoke_token
-from placement.web import admin_pages, board, capacity_pages, casework_pages, family_pages
+from placement.web import admin_pages, batch_pages, board, capacity_pages, casework_pages, family_pages
 from placement.web.pages import PAGE_ERRORS, PUBLIC_PAGE, Form, page, page_opt, safe_next
 from placement.web.session import ended_session, session_cookie
 
@@ -89,6 +89,7 @@ router = Router(
         sign_out,
         home,
         *board.handlers,
+        *batch_pages.handlers,
         *family_pages.handlers,
         *capacity_pages.handlers,
         *casework_pages.handlers,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
@@ -73,3 +74,32 @@ async def test_accepting_a_batch_holds_what_it_can_and_reports_each_request_it_c
     assert [o["held"] for o in outcome] == [False, True]
     assert "already held or occupied" in outcome[0]["reason"]
     assert {h["id"] for h in houses} >= {r["site"]["id"] for r in batch["requests"]}
+
+
+async def test_accepting_some_of_a_batch_holds_only_the_chosen_and_leaves_the_others_open(
+    client: httpx.AsyncClient, sign_in: Any, worker: Worker
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    for _ in range(2):
+        await make_safe_house(client, staff, beds=1)
+    youth = [await make_youth(client, caseworker) for _ in range(2)]
+    for y in youth:
+        await ask(client, caseworker, [y])
+    started = await client.post(f"{API}/matching/batch", headers=staff.headers)
+    batch = await batch_answer(client, staff, started.json()["id"])
+    chosen, left = (r["request_id"] for r in batch["requests"])
+    accept = f"{API}/matching/batch/{batch['id']}/accept"
+
+    stranger = await client.post(accept, json={"request_ids": [str(uuid.uuid4())]}, headers=staff.headers)
+    none = await client.post(accept, json={"request_ids": []}, headers=staff.headers)
+    assert (stranger.status_code, none.status_code) == (422, 400), (stranger.text, none.text)
+    assert (await batch_answer(client, staff, batch["id"]))["status"] == "solved"  # nothing written
+
+    accepted = await client.post(accept, json={"request_ids": [chosen]}, headers=staff.headers)
+    assert accepted.status_code == 200, accepted.text
+    assert [(o["request_id"], o["held"]) for o in accepted.json()["outcome"]] == [(chosen, True)]
+    statuses = {
+        r: (await client.get(f"{API}/match-requests/{r}", headers=staff.headers)).json()["status"]
+        for r in (chosen, left)
+    }
+    assert statuses == {chosen: "accepted", left: "proposed"}

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from arq.worker import Worker
 from litestar import Litestar
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
@@ -22,6 +23,7 @@ from placement.core.security.roles import ROLES
 from tests.conftest import TEST_PASSWORD
 from tests.core.test_route_guards import http_routes
 from tests.factories import API, make_safe_house, make_youth
+from tests.matches.test_batch import batch_answer
 
 AXE_JS = (files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
 FAILING_IMPACTS = ("serious", "critical")
@@ -35,6 +37,7 @@ MORE_PAGES: list[tuple[str, str | Callable[[dict[str, Any]], str]]] = [
     ("admin", "/audit?outcome=denied&anchor=1:not-a-hash"),
     ("admin", "/audit?actor_id=not-an-id"),  # a malformed filter: a 400 page
     ("admin", lambda scene: f"/audit?entity=user&entity_id={scene['admin_id']}"),
+    ("placement_staff", lambda scene: f"/batches/{scene['batch_id']}"),  # a solved batch to review
 ]
 """(role, path) for pages the walk cannot find by itself; a callable gets the scene's ids."""
 
@@ -58,12 +61,16 @@ async def scene(client: httpx.AsyncClient, sign_in: Any) -> dict[str, Any]:
     staff, caseworker = users["placement_staff"], users["caseworker"]
     house = await make_safe_house(client, staff, beds=3)
     held = await make_youth(client, staff, caseworker)
-    await make_youth(client, staff, caseworker)
+    waiting = await make_youth(client, staff, caseworker)
     hold = {"youth_id": held["id"], "bed_id": house["bed_list"][0]["id"]}
     answer = await client.post(f"{API}/placements", json=hold, headers=staff.headers)
     assert answer.status_code in (200, 201), answer.text
     await client.get(f"{API}/audit", headers=caseworker.headers)  # a denial in the trail
-    return {"users": users, "admin_id": users["admin"].id}
+    asked = {"youth_ids": [waiting["id"]]}
+    assert (await client.post(f"{API}/match-requests", json=asked, headers=caseworker.headers)).is_success
+    batch = await client.post(f"{API}/matching/batch", headers=staff.headers)
+    assert batch.status_code == 202, batch.text
+    return {"users": users, "admin_id": users["admin"].id, "batch_id": batch.json()["id"]}
 
 
 async def signed_in_context(browser: Browser, site: str, username: str | None) -> BrowserContext:
@@ -100,9 +107,16 @@ async def sideways_scroll(page: Page) -> int:
 
 @pytest.mark.parametrize("role", [ANONYMOUS, *ROLES])
 async def test_every_page_of_the_role_passes_axe_and_reflows_at_360_px(
-    role: str, app: Litestar, client: httpx.AsyncClient, sign_in: Any, browser: Browser, site: str
+    role: str,
+    app: Litestar,
+    client: httpx.AsyncClient,
+    sign_in: Any,
+    browser: Browser,
+    site: str,
+    worker: Worker,
 ) -> None:
     ids = await scene(client, sign_in)
+    await batch_answer(client, ids["users"]["placement_staff"], ids["batch_id"])  # solved, to review
     user = ids["users"].get(role)
     paths = pages_of(app, role) + [
         path(ids) if callable(path) else path for who, path in MORE_PAGES if who == role

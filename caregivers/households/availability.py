@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from caregivers.households.access import household_to_change
+from caregivers.households.access import household_to_change, visible_household
 from caregivers.households.models import Household
-from caregivers.households.schemas import AvailabilityChange, HouseholdOut
+from caregivers.households.schemas import (
+    AvailabilityChange,
+    AvailabilityEvent,
+    AvailabilityStatus,
+    HouseholdOut,
+)
 from caregivers.households.service import ENTITY, Reading, get_household, open_on
 from placement.core import audit
 from placement.core.audit import Actor
 from placement.core.concurrency import check_if_match
 from placement.core.errors import Conflict, Unprocessable
+from placement.core.schemas import Page
 
 
 def _check_change(change: AvailabilityChange, today: date) -> None:
@@ -31,9 +38,20 @@ def _check_change(change: AvailabilityChange, today: date) -> None:
         raise Unprocessable(f"paused_until: only a paused household has one, not an {change.status} one")
 
 
+CHANGED, CONFIRMED = "set_household_availability", "confirm_household_availability"
+UNTIL = " until "
+
+
 def _state(household: Household) -> str:
-    until = f" until {household.paused_until.isoformat()}" if household.paused_until else ""
+    """The availability as the audit trail records it: `open`, `closed`, `paused until 2027-01-04`."""
+    until = f"{UNTIL}{household.paused_until.isoformat()}" if household.paused_until else ""
     return f"{household.availability}{until}"
+
+
+def _read_state(state: str) -> tuple[AvailabilityStatus, date | None]:
+    """`_state`'s words read back: the status and the day a pause ends."""
+    status, _, until = state.partition(UNTIL)
+    return cast(AvailabilityStatus, status), date.fromisoformat(until) if until else None
 
 
 async def set_availability(
@@ -55,7 +73,7 @@ async def set_availability(
     household.version += 1
     audit.record(
         session,
-        "set_household_availability",
+        CHANGED,
         ENTITY,
         household_id,
         old=before,
@@ -81,10 +99,40 @@ async def confirm_availability(
     household.version += 1
     audit.record(
         session,
-        "confirm_household_availability",
+        CONFIRMED,
         ENTITY,
         household_id,
         state=_state(household),
         previously_confirmed=previous.isoformat() if previous else None,
     )
     return await get_household(session, actor, household_id, reading)
+
+
+async def availability_history(
+    session: AsyncSession, actor: Actor, household_id: uuid.UUID, limit: int, offset: int
+) -> Page[AvailabilityEvent]:
+    """Each change and re-confirmation of the household's availability, newest first, and who
+    made it (by role, or you): read from the audit trail, which records every one."""
+    await visible_household(session, actor, household_id)
+    actions = (CHANGED, CONFIRMED)
+    entries, total = await audit.history_of(session, ENTITY, household_id, actions, limit, offset)
+    audit.record(session, "read_availability_history", ENTITY, household_id, count=len(entries))
+    items = [_event(entry, actor) for entry in entries]
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def _event(entry: audit.AuditEntry, actor: Actor) -> AvailabilityEvent:
+    changed = entry.action == CHANGED
+    status, until = _read_state(entry.detail["new"] if changed else entry.detail["state"])
+    previous, previous_until = _read_state(entry.detail["old"]) if changed else (None, None)
+    return AvailabilityEvent(
+        at=entry.at,
+        kind="changed" if changed else "confirmed",
+        status=status,
+        paused_until=until,
+        previous_status=previous,
+        previous_paused_until=previous_until,
+        note=entry.detail.get("new_note") if changed else None,
+        by_role=entry.role,
+        by_you=entry.actor_id == actor.user_id,
+    )

@@ -18,6 +18,7 @@ from caregivers.households.models import Household
 from caregivers.households.occupancy import PlacesTaken
 from caregivers.households.schemas import (
     AvailabilityChange,
+    AvailabilityEvent,
     AvailabilityStatus,
     AvailableHousehold,
     CaregiverCreate,
@@ -180,6 +181,15 @@ async def confirm_availability(
     return with_etag(await availability.confirm_availability(session, actor, id, if_match, reading))
 
 
+@get("/households/{id:uuid}/availability/history", opt=allow(*SELF_SERVICE, entity=ENTITY))
+async def availability_history(
+    id: uuid.UUID, session: AsyncSession, actor: Actor, limit: Limit = 50, offset: Offset = 0
+) -> Page[AvailabilityEvent]:
+    """What changed in the household's availability and when, and each re-confirmation, newest
+    first (its own caregivers, or staff)."""
+    return await availability.availability_history(session, actor, id, limit, offset)
+
+
 @post("/households/{id:uuid}/caregivers", opt=allow(*STAFF, entity=ENTITY))
 async def add_caregiver(
     id: uuid.UUID, data: CaregiverCreate, session: AsyncSession, actor: Actor, idempotent: IdempotentCreate
@@ -201,6 +211,7 @@ router = Router(
         update_household,
         set_availability,
         confirm_availability,
+        availability_history,
         add_caregiver,
     ],
     dependencies={"reading": Provide(provide_reading, sync_to_thread=False)},

@@ -86,6 +86,22 @@ class Availability(Schema):
     open_now: bool
 
 
+class AvailabilityEvent(Schema):
+    """A change or re-confirmation of a household's availability, as the audit trail keeps it."""
+
+    at: datetime
+    kind: Literal["changed", "confirmed"]
+    status: AvailabilityStatus
+    paused_until: date | None
+    previous_status: AvailabilityStatus | None
+    """What a change replaced (None for a re-confirmation)."""
+    previous_paused_until: date | None
+    note: str | None
+    """The note a change left for placement staff."""
+    by_role: str | None
+    by_you: bool
+
+
 class CaregiverCreate(Schema):
     name: Name
     role: CaregiverRole

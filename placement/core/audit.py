@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -265,6 +266,29 @@ class ChainReport:
     @property
     def intact(self) -> bool:
         return self.first_bad_seq is None
+
+
+async def newest_first(
+    session: AsyncSession, query: Select[AuditEntry], limit: int, offset: int
+) -> tuple[list[AuditEntry], int]:
+    """One page of the entries a query selects, newest first, and how many it selects in all."""
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    entries = await session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
+    return list(entries), total
+
+
+async def history_of(
+    session: AsyncSession, entity: str, entity_id: object, actions: Collection[str], limit: int, offset: int
+) -> tuple[list[AuditEntry], int]:
+    """What was done to one record, as the trail keeps it: the allowed entries of these actions,
+    newest first, and how many there are."""
+    query = select(AuditEntry).where(
+        AuditEntry.entity == entity,
+        AuditEntry.entity_id == str(entity_id),
+        AuditEntry.action.in_(actions),
+        AuditEntry.outcome == "allowed",
+    )
+    return await newest_first(session, query, limit, offset)
 
 
 async def anchor_holds(session: AsyncSession, anchor: str) -> bool:

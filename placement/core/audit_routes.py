@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from litestar import Router, get
 from litestar.params import Parameter
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
@@ -68,8 +68,7 @@ async def read_audit(
     ):
         if value is not None:
             query = query.where(column == value)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    entries = await session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
+    entries, total = await audit.newest_first(session, query, limit, offset)
     items = [
         AuditEntryOut(
             seq=e.seq,

@@ -35,7 +35,7 @@ from placement.core.audit import Actor
 from placement.core.concurrency import etag
 from placement.core.errors import NotFound, PreconditionFailed
 from placement.core.resources import Resources
-from placement.web.pages import Form, checked, page, page_opt
+from placement.web.pages import Form, checked, page, page_opt, pager
 
 HOUSEHOLD = page_opt("caregiver", entity="household")
 CAREGIVER = page_opt("caregiver", entity="caregiver")
@@ -43,6 +43,9 @@ NOTIFICATION = page_opt("caregiver", entity="notification")
 READING = {"reading": Provide(provide_reading, sync_to_thread=False)}
 ReadingNow = Annotated[Reading, Dependency(skip_validation=True)]
 NOTIFICATIONS_PER_PAGE = 20
+CHANGES_SHOWN = 5
+"""The latest availability changes on the home page; the history page has them all."""
+CHANGES_PER_PAGE = 20
 COMPLETIONS_READ = 200
 """The latest completions read for progress: far more than the catalog's modules times renewals."""
 DONE = {
@@ -157,10 +160,12 @@ async def household_page(
         completions = (await training.list_completions(session, actor, me.id, COMPLETIONS_READ, 0)).items
         series = progress(modules, completions, today)
     unread = await reminders.my_notifications(session, actor, True, 3, 0)
+    changes = await availability.availability_history(session, actor, id, CHANGES_SHOWN, 0)
     return page(
         request,
         "family_home.html",
         household=household,
+        changes=changes,
         readiness=readiness,
         me=me if me is not None and me.household_id == id else None,
         series=series,
@@ -170,6 +175,22 @@ async def household_page(
         missing_why=MISSING_WHY,
         today=today,
         said=DONE.get(done or ""),
+    )
+
+
+@get("/family/households/{id:uuid}/history", opt=HOUSEHOLD)
+async def history_page(
+    request: Request[Any, Any, Any], id: uuid.UUID, session: AsyncSession, actor: Actor, offset: int = 0
+) -> Template:
+    """What changed in your availability and when, as `GET /households/{id}/availability/history`."""
+    offset = max(offset, 0)
+    changes = await availability.availability_history(session, actor, id, CHANGES_PER_PAGE, offset)
+    return page(
+        request,
+        "family_history.html",
+        household_id=id,
+        changes=changes,
+        pages=pager(f"/family/households/{id}/history", changes.total, CHANGES_PER_PAGE, offset),
     )
 
 
@@ -276,6 +297,7 @@ async def mark_read(
 handlers = [
     family,
     household_page,
+    history_page,
     set_availability,
     confirm_availability,
     record_completion,

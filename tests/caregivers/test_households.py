@@ -141,12 +141,14 @@ async def test_a_caregiver_reading_or_changing_another_household_gets_404_and_is
     confirm = await client.post(
         f"{API}/households/{theirs}/availability/confirm", headers={**caregiver.headers, "If-Match": '"1"'}
     )
-    assert (read.status_code, change.status_code, confirm.status_code) == (404, 404, 404)
+    history = await client.get(f"{API}/households/{theirs}/availability/history", headers=caregiver.headers)
+    assert (read.status_code, change.status_code, confirm.status_code, history.status_code) == (404,) * 4
     assert ADDRESS not in read.text + change.text + confirm.text
     assert await denials(resources, caregiver.id) == [
         ("get_household", 404),
         ("set_availability", 404),
         ("confirm_availability", 404),
+        ("availability_history", 404),
     ]
 
 
@@ -195,6 +197,45 @@ async def test_every_availability_change_is_audited_with_old_and_new_values(
         )
     assert entry is not None and entry.actor_id == caregiver.id
     assert entry.detail == {"old": "open", "new": f"paused until {until}"}  # no note before or after
+
+
+async def test_the_availability_history_lists_each_change_and_confirmation_newest_first_with_who(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources, clock: FakeClock
+) -> None:
+    caregiver, staff = await sign_in("caregiver"), await sign_in("placement_staff")
+    household = await own_household(resources, caregiver)
+    url = f"{API}/households/{household}/availability"
+    until = (clock.now.date() + timedelta(days=30)).isoformat()
+    steps = [
+        (caregiver, "PUT", url, {"status": "paused", "paused_until": until, "note": "new baby"}),
+        (caregiver, "POST", f"{url}/confirm", None),
+        (staff, "PUT", url, {"status": "closed"}),
+    ]
+    for version, (who, method, target, body) in enumerate(steps, start=1):
+        clock.advance(minutes=1)
+        headers = {**who.headers, "If-Match": f'"{version}"'}
+        done = await client.request(method, target, json=body, headers=headers)
+        assert done.status_code == 200, done.text
+
+    mine = await client.get(f"{url}/history", headers=caregiver.headers)
+    assert mine.status_code == 200, mine.text
+    events = [
+        {k: e[k] for k in ("kind", "status", "paused_until", "previous_status", "note", "by_role", "by_you")}
+        for e in mine.json()["items"]
+    ]
+    assert events == [
+        dict(kind="changed", status="closed", paused_until=None, previous_status="paused", note=None,
+             by_role="placement_staff", by_you=False),
+        dict(kind="confirmed", status="paused", paused_until=until, previous_status=None, note=None,
+             by_role="caregiver", by_you=True),
+        dict(kind="changed", status="paused", paused_until=until, previous_status="open", note="new baby",
+             by_role="caregiver", by_you=True),
+    ]  # fmt: skip
+    assert mine.json()["total"] == 3
+    paged = (await client.get(f"{url}/history?limit=1&offset=2", headers=staff.headers)).json()
+    assert [e["by_you"] for e in paged["items"]] == [False] and paged["items"][0]["note"] == "new baby"
+    caseworker = await sign_in("caseworker")
+    assert (await client.get(f"{url}/history", headers=caseworker.headers)).status_code == 403
 
 
 @pytest.mark.parametrize(

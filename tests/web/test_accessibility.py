@@ -10,6 +10,7 @@ script is the one the `axe-playwright-python` package ships (a test extra; MPL-2
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, timedelta
 from importlib.resources import files
 from typing import Any
 
@@ -19,7 +20,9 @@ from arq.worker import Worker
 from litestar import Litestar
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
+from placement.core.resources import Resources
 from placement.core.security.roles import ROLES
+from tests.caregivers.factories import make_caregiver, make_household
 from tests.conftest import TEST_PASSWORD
 from tests.core.test_route_guards import http_routes
 from tests.factories import API, make_safe_house, make_youth
@@ -38,6 +41,7 @@ MORE_PAGES: list[tuple[str, str | Callable[[dict[str, Any]], str]]] = [
     ("admin", "/audit?actor_id=not-an-id"),  # a malformed filter: a 400 page
     ("admin", lambda scene: f"/audit?entity=user&entity_id={scene['admin_id']}"),
     ("placement_staff", lambda scene: f"/batches/{scene['batch_id']}"),  # a solved batch to review
+    ("caregiver", lambda scene: f"/family/households/{scene['household_id']}/history"),
 ]
 """(role, path) for pages the walk cannot find by itself; a callable gets the scene's ids."""
 
@@ -54,10 +58,21 @@ def pages_of(app: Litestar, role: str) -> list[str]:
     return found
 
 
-async def scene(client: httpx.AsyncClient, sign_in: Any) -> dict[str, Any]:
+async def scene(client: httpx.AsyncClient, sign_in: Any, resources: Resources) -> dict[str, Any]:
     """A user of every role and records for their pages to show: a safe house with beds, a youth
-    waiting and one held, audit entries (allowed and denied)."""
+    waiting and one held, audit entries (allowed and denied), a batch, and the caregiver's own
+    household, paused with a note."""
     users = {role: await sign_in(role) for role in ROLES}
+    household = await make_household(resources.sessionmaker)
+    await make_caregiver(resources.sessionmaker, household, users["caregiver"])
+    back_on = (date.today() + timedelta(days=9)).isoformat()
+    paused = {"status": "paused", "paused_until": back_on, "note": "Away"}
+    changed = await client.put(
+        f"{API}/households/{household}/availability",
+        json=paused,
+        headers={**users["caregiver"].headers, "If-Match": '"1"'},
+    )
+    assert changed.status_code == 200, changed.text
     staff, caseworker = users["placement_staff"], users["caseworker"]
     house = await make_safe_house(client, staff, beds=3)
     held = await make_youth(client, staff, caseworker)
@@ -70,7 +85,12 @@ async def scene(client: httpx.AsyncClient, sign_in: Any) -> dict[str, Any]:
     assert (await client.post(f"{API}/match-requests", json=asked, headers=caseworker.headers)).is_success
     batch = await client.post(f"{API}/matching/batch", headers=staff.headers)
     assert batch.status_code == 202, batch.text
-    return {"users": users, "admin_id": users["admin"].id, "batch_id": batch.json()["id"]}
+    return {
+        "users": users,
+        "admin_id": users["admin"].id,
+        "batch_id": batch.json()["id"],
+        "household_id": household,
+    }
 
 
 async def signed_in_context(browser: Browser, site: str, username: str | None) -> BrowserContext:
@@ -114,8 +134,9 @@ async def test_every_page_of_the_role_passes_axe_and_reflows_at_360_px(
     browser: Browser,
     site: str,
     worker: Worker,
+    resources: Resources,
 ) -> None:
-    ids = await scene(client, sign_in)
+    ids = await scene(client, sign_in, resources)
     await batch_answer(client, ids["users"]["placement_staff"], ids["batch_id"])  # solved, to review
     user = ids["users"].get(role)
     paths = pages_of(app, role) + [

@@ -90,6 +90,14 @@ async def test_a_caregiver_pauses_confirms_and_records_training_on_a_phone(
 
     await page.get_by_role("button", name="Nothing changed: confirm").click()
     await expect(page.get_by_role("status")).to_have_text("Your availability is confirmed, unchanged.")
+    changes = page.locator("section", has=page.get_by_role("heading", name="What changed and when"))
+    paused = f"paused until {back_on.day} {back_on:%B %Y}"
+    await expect(changes.get_by_role("listitem")).to_contain_text(
+        [
+            f"you confirmed it unchanged: {paused}.",
+            f"you set it to {paused} (it was open), noting “Away for a family wedding”.",
+        ]
+    )
 
     readiness = page.locator("section", has=page.get_by_role("heading", name="Ready for placements"))
     first_basic = "What trauma is and how it affects children"

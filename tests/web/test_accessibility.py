@@ -146,6 +146,15 @@ async def test_every_page_of_the_role_passes_axe_and_reflows_at_360_px(
     context = await signed_in_context(browser, site, user.username if user else None)
     page = await context.new_page()
     problems = []
+    refused_by_policy: list[str] = []  # anything a page tries that its security policy refuses
+    page.on(
+        "console",
+        lambda message: (
+            refused_by_policy.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     try:
         for path in paths:
             for viewport in (DESKTOP, PHONE):
@@ -157,4 +166,4 @@ async def test_every_page_of_the_role_passes_axe_and_reflows_at_360_px(
                     problems.append(f"{path} at {width} px: scrolls {extra} px sideways")
     finally:
         await context.close()
-    assert problems == [], "\n".join(problems)
+    assert problems + refused_by_policy == [], "\n".join(problems + refused_by_policy)

@@ -103,3 +103,6 @@ async def test_a_link_cannot_put_its_own_words_in_a_pages_success_line(app: Lite
     assert "evil.example" not in spoofed.text and 'role="status"' not in spoofed.text
     assert "Placement held." in honest.text
     assert spoofed.headers["x-frame-options"] == "DENY"  # nor shown inside another site's frame
+    policy = spoofed.headers["content-security-policy"]  # and no script slipped into a page runs
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert "frame-ancestors 'none'" in policy

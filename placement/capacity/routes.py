@@ -26,10 +26,12 @@ from placement.capacity.schemas import (
     UnmetNeedOut,
     WhatIfCreate,
     WhatIfOut,
+    WhatIfSummary,
 )
 from placement.core.audit import Actor
 from placement.core.idempotency import IdempotentCreate
 from placement.core.resources import Resources
+from placement.core.schemas import Limit, Offset, Page
 from placement.core.tables import TABULAR, TableAnswer
 
 DEFAULT_DAYS = 30
@@ -156,6 +158,13 @@ async def ask_what_if(
     )
 
 
+@get("/capacity/what-if", opt=READERS)
+async def list_what_ifs(session: AsyncSession, limit: Limit = 50, offset: Offset = 0) -> Page[WhatIfSummary]:
+    """The what-ifs asked so far (by anyone who reads capacity), newest first: when, by whom, what
+    each changes and whether it is answered yet."""
+    return await trials.list_what_ifs(session, limit, offset)
+
+
 @get("/capacity/what-if/{id:uuid}", opt=READERS, **TABULAR)
 async def read_what_if(id: uuid.UUID, session: AsyncSession, answer: TableAnswer) -> Response[WhatIfOut]:
     """A scenario and, once answered, placed youth before and after (overall, by urgency and by
@@ -182,6 +191,7 @@ router = Router(
         unmet_need,
         training_coverage,
         ask_what_if,
+        list_what_ifs,
         read_what_if,
     ],
     tags=["capacity"],

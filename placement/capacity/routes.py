@@ -116,10 +116,7 @@ async def _created(
 
 
 async def _target(session: AsyncSession, resources: Resources, target_id: uuid.UUID) -> TargetOut:
-    found = await targets.list_targets(
-        session, reading_now(resources), resources.settings.zone, only=target_id
-    )
-    return found.rows[0]
+    return await targets.read_target(session, reading_now(resources), resources.settings.zone, target_id)
 
 
 @get("/capacity/unmet-need", opt=READERS, **TABULAR)

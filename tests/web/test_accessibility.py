@@ -38,6 +38,7 @@ MORE_PAGES: list[tuple[str, str | Callable[[dict[str, Any]], str]]] = [
     ("admin", "/audit?actor_id=not-an-id"),  # a malformed filter: a 400 page
     ("admin", lambda scene: f"/audit?entity=user&entity_id={scene['admin_id']}"),
     ("placement_staff", lambda scene: f"/batches/{scene['batch_id']}"),  # a solved batch to review
+    ("program_lead", lambda scene: f"/capacity-targets/{scene['target_id']}?done=changed"),
 ]
 """(role, path) for pages the walk cannot find by itself; a callable gets the scene's ids."""
 
@@ -56,9 +57,9 @@ def pages_of(app: Litestar, role: str) -> list[str]:
 
 async def scene(client: httpx.AsyncClient, sign_in: Any) -> dict[str, Any]:
     """A user of every role and records for their pages to show: a safe house with beds, a youth
-    waiting and one held, audit entries (allowed and denied)."""
+    waiting and one held, audit entries (allowed and denied), a target."""
     users = {role: await sign_in(role) for role in ROLES}
-    staff, caseworker = users["placement_staff"], users["caseworker"]
+    staff, caseworker, lead = users["placement_staff"], users["caseworker"], users["program_lead"]
     house = await make_safe_house(client, staff, beds=3)
     held = await make_youth(client, staff, caseworker)
     waiting = await make_youth(client, staff, caseworker)
@@ -70,7 +71,21 @@ async def scene(client: httpx.AsyncClient, sign_in: Any) -> dict[str, Any]:
     assert (await client.post(f"{API}/match-requests", json=asked, headers=caseworker.headers)).is_success
     batch = await client.post(f"{API}/matching/batch", headers=staff.headers)
     assert batch.status_code == 202, batch.text
-    return {"users": users, "admin_id": users["admin"].id, "batch_id": batch.json()["id"]}
+    goal = {
+        "title": "Beds",
+        "metric": "safe_house_beds",
+        "scope": "statewide",
+        "value": 5,
+        "due_on": "2030-01-01",
+    }
+    target = await client.post(f"{API}/capacity/targets", json=goal, headers=lead.headers)
+    assert target.status_code == 201, target.text
+    return {
+        "users": users,
+        "admin_id": users["admin"].id,
+        "batch_id": batch.json()["id"],
+        "target_id": target.json()["id"],
+    }
 
 
 async def signed_in_context(browser: Browser, site: str, username: str | None) -> BrowserContext:

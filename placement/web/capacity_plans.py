@@ -1,10 +1,11 @@
 """The program leads' plans: targets (listed for every reader, set and changed by leads and
-administrators) and what-if scenarios (asked, then read when a job has answered them).
+administrators) and what-if scenarios (asked, then read when a job has answered them, and listed).
 
-Setting a target calls `targets.create_target`, changing one `targets.update_target` and asking a
-what-if `trials.ask_what_if`, as `POST /api/v1/capacity/targets`,
-`PATCH /api/v1/capacity/targets/{id}` and `POST /api/v1/capacity/what-if` do, so their checks and
-audit entries are the API's. A form's text becomes the API's input Struct here, checked by its own
+Setting a target calls `targets.create_target`, changing one `targets.update_target`, asking a
+what-if `trials.ask_what_if` and listing them `trials.list_what_ifs`, as
+`POST /api/v1/capacity/targets`, `PATCH /api/v1/capacity/targets/{id}`,
+`POST /api/v1/capacity/what-if` and `GET /api/v1/capacity/what-if` do, so their checks and audit
+entries are the API's. A form's text becomes the API's input Struct here, checked by its own
 constraints; anything that does not fit is a refusal page (422), as the API's problem would be.
 """
 
@@ -26,12 +27,14 @@ from placement.capacity.metrics import METRICS
 from placement.capacity.schemas import TargetCreate, TargetUpdate, WhatIfCreate
 from placement.core.audit import Actor
 from placement.core.resources import Resources
+from placement.core.schemas import Offset
 from placement.core.vocabulary import CARE_LEVELS, LANGUAGES, SERVICES, Gender
 from placement.reference.models import County, Municipality
 from placement.web.capacity_tables import READERS, TARGET_SETTERS, html_table
-from placement.web.pages import Form, checked, listed, page
+from placement.web.pages import Form, checked, listed, page, pager
 
 TARGETS_PER_PAGE = 25
+WHAT_IFS_PER_PAGE = 10
 
 
 class TargetChangeForm(msgspec.Struct):
@@ -181,8 +184,12 @@ async def change_target(
 
 
 @get("/capacity-what-if", opt=READERS)
-async def what_if_form(request: Request[Any, Any, Any], session: AsyncSession) -> Template:
-    """The scenario form: train a region's homes, add beds in a municipality, reopen paused homes."""
+async def what_if_form(
+    request: Request[Any, Any, Any], session: AsyncSession, offset: Offset = 0
+) -> Template:
+    """The what-ifs asked so far, newest first, a page at a time, each linked to its answer; and the
+    scenario form: train a region's homes, add beds in a municipality, reopen paused homes."""
+    asked = await trials.list_what_ifs(session, WHAT_IFS_PER_PAGE, offset)
     municipalities = await session.execute(
         select(Municipality.id, Municipality.name, County.name.label("county"))
         .join(County, County.id == Municipality.county_id)
@@ -194,6 +201,8 @@ async def what_if_form(request: Request[Any, Any, Any], session: AsyncSession) -
     return page(
         request,
         "capacity_what_if.html",
+        asked=asked.items,
+        pages=pager("/capacity-what-if", asked.total, WHAT_IFS_PER_PAGE, offset),
         regions=[name for _, name in await region_names(session)],
         levels=CARE_LEVELS,
         municipalities=by_county,

@@ -57,7 +57,7 @@ def pages_of(app: Litestar, role: str) -> list[str]:
 
 async def scene(client: httpx.AsyncClient, sign_in: Any) -> dict[str, Any]:
     """A user of every role and records for their pages to show: a safe house with beds, a youth
-    waiting and one held, audit entries (allowed and denied), a target."""
+    waiting and one held, audit entries (allowed and denied), a target and a what-if asked."""
     users = {role: await sign_in(role) for role in ROLES}
     staff, caseworker, lead = users["placement_staff"], users["caseworker"], users["program_lead"]
     house = await make_safe_house(client, staff, beds=3)
@@ -80,6 +80,8 @@ async def scene(client: httpx.AsyncClient, sign_in: Any) -> dict[str, Any]:
     }
     target = await client.post(f"{API}/capacity/targets", json=goal, headers=lead.headers)
     assert target.status_code == 201, target.text
+    scenario = {"training": {"region": "Boston"}, "reopening": {}}
+    assert (await client.post(f"{API}/capacity/what-if", json=scenario, headers=lead.headers)).is_success
     return {
         "users": users,
         "admin_id": users["admin"].id,

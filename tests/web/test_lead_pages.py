@@ -1,12 +1,13 @@
 """Program leads in a real browser: read the dashboard (its figures the API's), download a table as
-CSV, set a target and change it, ask a what-if that a real worker answers; and no page of theirs
-names a youth, a family, a caregiver or an address."""
+CSV, set a target and change it, ask a what-if that a real worker answers and find it among those
+asked before; and no page of theirs names a youth, a family, a caregiver or an address."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
 import io
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -241,3 +242,62 @@ async def test_a_target_change_the_api_would_refuse_is_a_page_and_changes_nothin
         await staff_browser.aclose()
     assert listed.status_code == 200 and "Five more beds" in listed.text
     assert f"/capacity-targets/{made['id']}" not in listed.text
+
+
+async def test_the_what_if_page_lists_the_runs_asked_newest_first_each_linked_to_its_answer(
+    app: Any, client: httpx.AsyncClient, sign_in: Any, worker: Worker
+) -> None:
+    staff, lead, admin = (
+        await sign_in("placement_staff"),
+        await sign_in("program_lead"),
+        await sign_in("admin"),
+    )
+    await make_safe_house(client, staff, beds=2)
+    browser = await signed_in(app, lead.username)
+    try:
+        asked = await browser.post(
+            "/capacity-what-if", data={"reopen": "statewide", "_csrf_token": browser.cookies["csrftoken"]}
+        )
+        assert asked.status_code == 303, asked.text
+        first = asked.headers["location"]
+        for _ in range(180):
+            if 'id="answer"' in (await browser.get(first)).text:
+                break
+            await asyncio.sleep(0.5)
+        later = await client.post(
+            f"{API}/capacity/what-if", json={"training": {"region": "Boston"}}, headers=admin.headers
+        )
+        assert later.status_code == 202, later.text
+
+        shown = await browser.get("/capacity-what-if")
+        rows = re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</tr>", shown.text, re.S)
+        opened = await browser.get(first)
+    finally:
+        await browser.aclose()
+    assert shown.status_code == 200 and "Asked before (2)" in shown.text
+    assert len(rows) == 2
+    assert f'href="/capacity-what-if/{later.json()["id"]}"' in rows[0] and admin.username in rows[0]
+    assert "Homes in Boston that lack only training" in rows[0]
+    assert f'href="{first}"' in rows[1] and lead.username in rows[1]
+    assert "Paused homes reopen statewide." in rows[1] and "<td>answered</td>" in rows[1]
+    assert opened.status_code == 200 and 'id="answer"' in opened.text
+
+
+async def test_the_what_ifs_asked_before_are_listed_ten_a_page(
+    app: Any, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    lead = await sign_in("program_lead")
+    for _ in range(12):  # no worker: they wait their turn
+        answer = await client.post(f"{API}/capacity/what-if", json={"reopening": {}}, headers=lead.headers)
+        assert answer.status_code == 202, answer.text
+    browser = await signed_in(app, lead.username)
+    try:
+        first = await browser.get("/capacity-what-if")
+        second = await browser.get("/capacity-what-if?offset=10")
+    finally:
+        await browser.aclose()
+    assert (
+        "What-ifs 1\N{EN DASH}10 of 12" in first.text and 'href="/capacity-what-if?offset=10"' in first.text
+    )
+    assert "What-ifs 11\N{EN DASH}12 of 12" in second.text and 'rel="prev"' in second.text
+    assert first.text.count("waiting its turn") == 10 and second.text.count("waiting its turn") == 2

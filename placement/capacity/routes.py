@@ -26,10 +26,12 @@ from placement.capacity.schemas import (
     UnmetNeedOut,
     WhatIfCreate,
     WhatIfOut,
+    WhatIfSummary,
 )
 from placement.core.audit import Actor
 from placement.core.idempotency import IdempotentCreate
 from placement.core.resources import Resources
+from placement.core.schemas import Limit, Offset, Page
 from placement.core.tables import TABULAR, TableAnswer
 
 DEFAULT_DAYS = 30
@@ -114,10 +116,7 @@ async def _created(
 
 
 async def _target(session: AsyncSession, resources: Resources, target_id: uuid.UUID) -> TargetOut:
-    found = await targets.list_targets(
-        session, reading_now(resources), resources.settings.zone, only=target_id
-    )
-    return found.rows[0]
+    return await targets.read_target(session, reading_now(resources), resources.settings.zone, target_id)
 
 
 @get("/capacity/unmet-need", opt=READERS, **TABULAR)
@@ -156,6 +155,13 @@ async def ask_what_if(
     )
 
 
+@get("/capacity/what-if", opt=READERS)
+async def list_what_ifs(session: AsyncSession, limit: Limit = 50, offset: Offset = 0) -> Page[WhatIfSummary]:
+    """The what-ifs asked so far (by anyone who reads capacity), newest first: when, by whom, what
+    each changes and whether it is answered yet."""
+    return await trials.list_what_ifs(session, limit, offset)
+
+
 @get("/capacity/what-if/{id:uuid}", opt=READERS, **TABULAR)
 async def read_what_if(id: uuid.UUID, session: AsyncSession, answer: TableAnswer) -> Response[WhatIfOut]:
     """A scenario and, once answered, placed youth before and after (overall, by urgency and by
@@ -182,6 +188,7 @@ router = Router(
         unmet_need,
         training_coverage,
         ask_what_if,
+        list_what_ifs,
         read_what_if,
     ],
     tags=["capacity"],

@@ -248,6 +248,7 @@ class WhatIfCreate(Schema):
 
 
 Breakdown = Literal["all", "urgency", "region", "blocking"]
+WhatIfStatus = Literal["queued", "solving", "answered", "failed"]
 
 
 class WhatIfRow(Schema):
@@ -270,7 +271,7 @@ class WhatIfOut(Table):
     totals_field = "placed"
 
     id: uuid.UUID
-    status: Literal["queued", "solving", "answered", "failed"]
+    status: WhatIfStatus
     scenario: WhatIfCreate
     requested_at: datetime
     answered_at: datetime | None
@@ -285,6 +286,19 @@ class WhatIfOut(Table):
     rows: list[WhatIfRow]
     placed: WhatIfRow | None
     """Every awaiting youth: placed before and after."""
+
+
+class WhatIfSummary(Schema):
+    """A what-if in the list of those asked: when and by whom, what it changes, where it stands
+    (its answer is at `GET /capacity/what-if/{id}`)."""
+
+    id: uuid.UUID
+    status: WhatIfStatus
+    scenario: WhatIfCreate
+    requested_at: datetime
+    requested_by: str
+    """The username of who asked it."""
+    answered_at: datetime | None
 
 
 class CoverageRow(Schema):

@@ -90,6 +90,14 @@ async def list_targets(
     return TargetList(as_of=reading.at, rows=rows)
 
 
+async def read_target(
+    session: AsyncSession, reading: Reading, zone: ZoneInfo, target_id: uuid.UUID
+) -> TargetOut:
+    """One target and where it stands; NotFound if there is none."""
+    found = await list_targets(session, reading, zone, only=target_id)
+    return found.rows[0]
+
+
 def _grouping(target: CapacityTarget) -> Grouping:
     """The grouping whose rows hold the target's place (the statewide row is in each)."""
     return "county" if target.scope == "county" else "region"

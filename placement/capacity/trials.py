@@ -13,19 +13,27 @@ from datetime import datetime
 
 import msgspec
 from arq.connections import ArqRedis
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.capacity.models import CapacityWhatIf
 from placement.capacity.pooled import try_scenario
 from placement.capacity.scenarios import NewBeds, Reopening, Scenario, Training
-from placement.capacity.schemas import Breakdown, NewBedsChange, WhatIfCreate, WhatIfOut, WhatIfRow
+from placement.capacity.schemas import (
+    Breakdown,
+    NewBedsChange,
+    WhatIfCreate,
+    WhatIfOut,
+    WhatIfRow,
+    WhatIfSummary,
+)
 from placement.capacity.whatif import Placed, WhatIfAnswer
 from placement.core import audit
 from placement.core.audit import Actor
 from placement.core.errors import NotFound, Unprocessable
 from placement.core.resources import Resources
-from placement.core.schemas import check_codes
+from placement.core.schemas import Page, check_codes
+from placement.core.security.models import User
 from placement.core.settings import Settings
 from placement.core.uow import after_commit, unit_of_work
 from placement.core.vocabulary import LANGUAGES, SERVICES
@@ -165,6 +173,38 @@ async def read_what_if(session: AsyncSession, run_id: uuid.UUID) -> WhatIfOut:
         rows=[] if answer is None else _rows(answer),
         placed=None if answer is None else _placed("all", "statewide", answer.placed),
     )
+
+
+async def list_what_ifs(session: AsyncSession, limit: int, offset: int) -> Page[WhatIfSummary]:
+    """The what-ifs asked so far, newest first: every reader's, as any reader reads any of them
+    by its id. Their answers are not loaded."""
+    total = await session.scalar(select(func.count()).select_from(CapacityWhatIf)) or 0
+    runs = await session.execute(
+        select(
+            CapacityWhatIf.id,
+            CapacityWhatIf.status,
+            CapacityWhatIf.scenario,
+            CapacityWhatIf.created_at,
+            CapacityWhatIf.answered_at,
+            User.username,
+        )
+        .join(User, User.id == CapacityWhatIf.requested_by)
+        .order_by(CapacityWhatIf.created_at.desc(), CapacityWhatIf.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    items = [
+        WhatIfSummary(
+            id=run.id,
+            status=run.status,
+            scenario=msgspec.convert(run.scenario, WhatIfCreate),
+            requested_at=run.created_at,
+            requested_by=run.username,
+            answered_at=run.answered_at,
+        )
+        for run in runs
+    ]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 def _rows(answer: WhatIfAnswer) -> list[WhatIfRow]:

@@ -1,6 +1,7 @@
-"""The administrators' pages: users (list, add, change role, deactivate and reactivate) through the
-same service as `GET/POST /users` and `PATCH /users/{id}`, and the audit trail as `GET /audit`
-reads it, with the chain's verification as `placement audit verify` computes it."""
+"""The administrators' pages: users (list, add, change role, set a password, deactivate and
+reactivate) through the same service as `GET/POST /users` and `PATCH /users/{id}`, and the audit
+trail as `GET /audit` reads it, with the chain's verification as `placement audit verify` computes
+it."""
 
 from __future__ import annotations
 
@@ -22,14 +23,16 @@ from placement.core.resources import Resources
 from placement.core.schemas import Offset
 from placement.core.security import service
 from placement.core.security.roles import ROLES, Role
-from placement.core.security.schemas import UserCreate, UserUpdate
-from placement.web.pages import Form, page, page_opt, pager
+from placement.core.security.schemas import Password, UserCreate, UserUpdate
+from placement.web.pages import Form, checked, page, page_opt, pager
 
 USERS = page_opt("admin", entity="user")
 AUDIT = page_opt("admin", entity="audit")
 USERS_PER_PAGE = 50
 ENTRIES_PER_PAGE = 50
 FIELD_NAMES = {"username": "Username", "display_name": "Display name", "role": "Role", "password": "Password"}
+PASSWORD_RULE = msgspec.inspect.type_info(Password)
+"""The API's length rule for a password, for the forms' own `minlength` and `maxlength`."""
 
 
 class NewUserForm(msgspec.Struct):
@@ -47,6 +50,12 @@ class RoleForm(msgspec.Struct):
 
 class StatusForm(msgspec.Struct):
     active: bool
+
+
+class PasswordForm(msgspec.Struct):
+    """As typed: checked by `UserUpdate` itself, as `PATCH /users/{id}` checks it."""
+
+    password: str = ""
 
 
 def plain_words(invalid: msgspec.ValidationError) -> str:
@@ -71,6 +80,7 @@ async def users_page(
         users=users.items,
         pages=pager("/users", users.total, USERS_PER_PAGE, offset),
         roles=ROLES,
+        password_rule=PASSWORD_RULE,
         **context,
     )
 
@@ -123,6 +133,20 @@ async def change_status(
     """Deactivate (signed out everywhere) or reactivate a user, as `PATCH /users/{id}` does."""
     user = await service.update_user(session, resources, actor, id, UserUpdate(active=data.active))
     return back("reactivated" if user.active else "deactivated")
+
+
+@post("/users/{id:uuid}/password", opt=USERS, status_code=303)
+async def set_password(
+    id: uuid.UUID,
+    data: Annotated[PasswordForm, Form],
+    session: AsyncSession,
+    resources: Resources,
+    actor: Actor,
+) -> Response[Any]:
+    """Give a user a new password as `PATCH /users/{id}` does: it signs them out everywhere."""
+    change: UserUpdate = checked({"password": data.password}, UserUpdate)
+    await service.update_user(session, resources, actor, id, change)
+    return back("password_set")
 
 
 def back(done: str) -> Response[Any]:
@@ -189,4 +213,4 @@ class AuditFilters(msgspec.Struct, forbid_unknown_fields=True):
     outcome: Outcome | None = None
 
 
-handlers = [list_users, create_user, change_role, change_status, audit_trail]
+handlers = [list_users, create_user, change_role, set_password, change_status, audit_trail]

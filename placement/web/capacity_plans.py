@@ -1,8 +1,10 @@
-"""The program leads' plans: targets (listed for every reader, set by leads and administrators) and
-what-if scenarios (asked, then read when a job has answered them).
+"""The program leads' plans: targets (listed for every reader, set and changed by leads and
+administrators) and what-if scenarios (asked, then read when a job has answered them, and listed).
 
-Setting a target calls `targets.create_target` and asking a what-if `trials.ask_what_if`, as
-`POST /api/v1/capacity/targets` and `POST /api/v1/capacity/what-if` do, so their checks and audit
+Setting a target calls `targets.create_target`, changing one `targets.update_target`, asking a
+what-if `trials.ask_what_if` and listing them `trials.list_what_ifs`, as
+`POST /api/v1/capacity/targets`, `PATCH /api/v1/capacity/targets/{id}`,
+`POST /api/v1/capacity/what-if` and `GET /api/v1/capacity/what-if` do, so their checks and audit
 entries are the API's. A form's text becomes the API's input Struct here, checked by its own
 constraints; anything that does not fit is a refusal page (422), as the API's problem would be.
 """
@@ -22,28 +24,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from placement.capacity import targets, trials
 from placement.capacity.counts import place_names, reading_now, region_names
 from placement.capacity.metrics import METRICS
-from placement.capacity.schemas import TargetCreate, WhatIfCreate
+from placement.capacity.schemas import TargetCreate, TargetUpdate, WhatIfCreate
 from placement.core.audit import Actor
 from placement.core.resources import Resources
+from placement.core.schemas import Offset
 from placement.core.vocabulary import CARE_LEVELS, LANGUAGES, SERVICES, Gender
 from placement.reference.models import County, Municipality
 from placement.web.capacity_tables import READERS, TARGET_SETTERS, html_table
-from placement.web.pages import Form, checked, listed, page
+from placement.web.pages import Form, checked, listed, page, pager
 
 TARGETS_PER_PAGE = 25
+WHAT_IFS_PER_PAGE = 10
 
 
-class TargetForm(msgspec.Struct):
-    """The target form as the browser sends it: text, blank where nothing was chosen."""
+class TargetChangeForm(msgspec.Struct):
+    """What a target's form may change, as the browser sends it: text, blank where left empty."""
 
     title: str = ""
-    metric: str = ""
-    scope: str = ""
     value: str = ""
     due_on: str = ""
+    note: str = ""
+
+
+class TargetForm(TargetChangeForm):
+    """A new target's form: what may change later, and the measure and place that may not."""
+
+    metric: str = ""
+    scope: str = ""
     region_id: str = ""
     county_id: str = ""
-    note: str = ""
 
 
 class WhatIfForm(msgspec.Struct):
@@ -62,23 +71,31 @@ class WhatIfForm(msgspec.Struct):
     """Blank: no reopening; `statewide`, or a region's name."""
 
 
-def target_input(form: TargetForm) -> TargetCreate:
-    """The place chosen for the scope only: a region picked, then statewide chosen, is no region."""
-    fields: dict[str, Any] = {
+def changeable_fields(form: TargetChangeForm) -> dict[str, Any]:
+    """The fields a target may change, as the API takes them: a blank note is no note."""
+    return {
         "title": form.title.strip(),
-        "metric": form.metric,
-        "scope": form.scope,
         "value": form.value.strip(),
         "due_on": form.due_on,
+        "note": form.note.strip() or None,
     }
+
+
+def target_input(form: TargetForm) -> TargetCreate:
+    """The place chosen for the scope only: a region picked, then statewide chosen, is no region."""
+    fields: dict[str, Any] = {**changeable_fields(form), "metric": form.metric, "scope": form.scope}
     if form.scope == "region" and form.region_id:
         fields["region_id"] = form.region_id
     if form.scope == "county" and form.county_id:
         fields["county_id"] = form.county_id
-    if form.note.strip():
-        fields["note"] = form.note.strip()
     created: TargetCreate = checked(fields, TargetCreate)
     return created
+
+
+def target_change(form: TargetChangeForm) -> TargetUpdate:
+    """Every field the form shows, sent as a PATCH would send it (a cleared note removes it)."""
+    change: TargetUpdate = checked(changeable_fields(form), TargetUpdate)
+    return change
 
 
 def what_if_input(form: WhatIfForm) -> WhatIfCreate:
@@ -140,12 +157,39 @@ async def set_target(data: Annotated[TargetForm, Form], session: AsyncSession, a
     return Redirect("/capacity-targets?done=set", status_code=303)
 
 
+@get("/capacity-targets/{id:uuid}", opt=TARGET_SETTERS)
+async def target_page(
+    request: Request[Any, Any, Any],
+    id: uuid.UUID,
+    session: AsyncSession,
+    resources: Resources,
+    done: str | None = None,
+) -> Template:
+    """One target, where it stands, and the form to change its title, value, due date or note
+    (as `GET` and `PATCH /api/v1/capacity/targets/{id}`)."""
+    target = await targets.read_target(session, reading_now(resources), resources.settings.zone, id)
+    return page(request, "capacity_target.html", target=target, done=done)
+
+
+@post("/capacity-targets/{id:uuid}", opt=TARGET_SETTERS, status_code=303)
+async def change_target(
+    id: uuid.UUID, data: Annotated[TargetChangeForm, Form], session: AsyncSession
+) -> Response[Any]:
+    """Change the target as `PATCH /api/v1/capacity/targets/{id}` does; then the target again."""
+    await targets.update_target(session, id, target_change(data))
+    return Redirect(f"/capacity-targets/{id}?done=changed", status_code=303)
+
+
 # --- What-if -----------------------------------------------------------------------------------
 
 
 @get("/capacity-what-if", opt=READERS)
-async def what_if_form(request: Request[Any, Any, Any], session: AsyncSession) -> Template:
-    """The scenario form: train a region's homes, add beds in a municipality, reopen paused homes."""
+async def what_if_form(
+    request: Request[Any, Any, Any], session: AsyncSession, offset: Offset = 0
+) -> Template:
+    """The what-ifs asked so far, newest first, a page at a time, each linked to its answer; and the
+    scenario form: train a region's homes, add beds in a municipality, reopen paused homes."""
+    asked = await trials.list_what_ifs(session, WHAT_IFS_PER_PAGE, offset)
     municipalities = await session.execute(
         select(Municipality.id, Municipality.name, County.name.label("county"))
         .join(County, County.id == Municipality.county_id)
@@ -157,6 +201,8 @@ async def what_if_form(request: Request[Any, Any, Any], session: AsyncSession) -
     return page(
         request,
         "capacity_what_if.html",
+        asked=asked.items,
+        pages=pager("/capacity-what-if", asked.total, WHAT_IFS_PER_PAGE, offset),
         regions=[name for _, name in await region_names(session)],
         levels=CARE_LEVELS,
         municipalities=by_county,
@@ -189,4 +235,12 @@ async def what_if_answer(request: Request[Any, Any, Any], id: uuid.UUID, session
     )
 
 
-handlers = [targets_page, set_target, what_if_form, ask_what_if, what_if_answer]
+handlers = [
+    targets_page,
+    set_target,
+    target_page,
+    change_target,
+    what_if_form,
+    ask_what_if,
+    what_if_answer,
+]

@@ -144,6 +144,7 @@ CAPACITY_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", "/capacity/targets", None),
     ("GET", "/capacity/unmet-need", None),
     ("GET", "/capacity/training", None),
+    ("GET", "/capacity/what-if", None),
     ("POST", "/capacity/what-if", {"reopening": {}}),
     (
         "POST",

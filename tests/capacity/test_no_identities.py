@@ -49,6 +49,7 @@ async def test_no_capacity_answer_or_export_holds_an_id_a_name_or_an_address_fro
         f"/capacity/targets/{made.json()['id']}",
         "/capacity/unmet-need",
         "/capacity/training",
+        "/capacity/what-if",
         what_if,
     ]
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.app import create_app
+from placement.core.audit import AuditEntry
 from placement.core.security.models import AccessToken, User
 from placement.core.security.tokens import digest
 from placement.core.settings import Settings
@@ -187,3 +188,40 @@ async def test_a_new_user_needs_a_long_password_and_a_known_role(
     assert (await client.post(f"{API}/users", json=short, headers=admin.headers)).status_code == 400
     bad_role = {**short, "password": "a long enough password", "role": "superuser"}
     assert (await client.post(f"{API}/users", json=bad_role, headers=admin.headers)).status_code == 400
+
+
+async def test_an_admin_sets_a_users_password_which_ends_their_sign_ins_and_replaces_the_old_one(
+    client: httpx.AsyncClient, sign_in: Any, db: AsyncSession
+) -> None:
+    admin, user = await sign_in("admin"), await sign_in("caseworker")
+    new = {"password": "a brand new long password"}
+    assert (await client.get(f"{API}/me", headers=user.headers)).status_code == 200  # now cached
+
+    changed = await client.patch(f"{API}/users/{user.id}", json=new, headers=admin.headers)
+
+    assert changed.status_code == 200, changed.text
+    assert "password" not in changed.text
+    assert (await client.get(f"{API}/me", headers=user.headers)).status_code == 401
+    assert (await login(client, user.username)).status_code == 401
+    assert (await login(client, user.username, new["password"])).status_code == 200
+    details = await db.scalars(
+        select(AuditEntry.detail).where(
+            AuditEntry.action == "update_user", AuditEntry.entity_id == str(user.id)
+        )
+    )
+    assert list(details) == [{"fields": "password"}]  # the field's name, never its value
+
+
+async def test_a_password_an_admin_sets_is_as_long_as_a_new_users_and_only_admins_set_one(
+    client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    admin, staff, user = await sign_in("admin"), await sign_in("placement_staff"), await sign_in("caseworker")
+    short = await client.patch(f"{API}/users/{user.id}", json={"password": "short"}, headers=admin.headers)
+    assert short.status_code == 400 and "length" in short.json()["detail"]
+    new = {"password": "a brand new long password"}
+    for who in (staff, user):  # not placement staff, nor the user themself
+        assert (
+            await client.patch(f"{API}/users/{user.id}", json=new, headers=who.headers)
+        ).status_code == 403
+    assert (await client.get(f"{API}/me", headers=user.headers)).status_code == 200  # still signed in
+    assert (await login(client, user.username)).status_code == 200  # the old password still works

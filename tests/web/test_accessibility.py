@@ -42,6 +42,7 @@ MORE_PAGES: list[tuple[str, str | Callable[[dict[str, Any]], str]]] = [
     ("admin", lambda scene: f"/audit?entity=user&entity_id={scene['admin_id']}"),
     ("placement_staff", lambda scene: f"/batches/{scene['batch_id']}"),  # a solved batch to review
     ("caregiver", lambda scene: f"/family/households/{scene['household_id']}/history"),
+    ("program_lead", lambda scene: f"/capacity-targets/{scene['target_id']}?done=changed"),
 ]
 """(role, path) for pages the walk cannot find by itself; a callable gets the scene's ids."""
 
@@ -60,8 +61,8 @@ def pages_of(app: Litestar, role: str) -> list[str]:
 
 async def scene(client: httpx.AsyncClient, sign_in: Any, resources: Resources) -> dict[str, Any]:
     """A user of every role and records for their pages to show: a safe house with beds, a youth
-    waiting and one held, audit entries (allowed and denied), a batch, and the caregiver's own
-    household, paused with a note."""
+    waiting and one held, audit entries (allowed and denied), a batch, a target and a what-if
+    asked, and the caregiver's own household, paused with a note."""
     users = {role: await sign_in(role) for role in ROLES}
     household = await make_household(resources.sessionmaker)
     await make_caregiver(resources.sessionmaker, household, users["caregiver"])
@@ -73,7 +74,7 @@ async def scene(client: httpx.AsyncClient, sign_in: Any, resources: Resources) -
         headers={**users["caregiver"].headers, "If-Match": '"1"'},
     )
     assert changed.status_code == 200, changed.text
-    staff, caseworker = users["placement_staff"], users["caseworker"]
+    staff, caseworker, lead = users["placement_staff"], users["caseworker"], users["program_lead"]
     house = await make_safe_house(client, staff, beds=3)
     held = await make_youth(client, staff, caseworker)
     waiting = await make_youth(client, staff, caseworker)
@@ -85,11 +86,23 @@ async def scene(client: httpx.AsyncClient, sign_in: Any, resources: Resources) -
     assert (await client.post(f"{API}/match-requests", json=asked, headers=caseworker.headers)).is_success
     batch = await client.post(f"{API}/matching/batch", headers=staff.headers)
     assert batch.status_code == 202, batch.text
+    goal = {
+        "title": "Beds",
+        "metric": "safe_house_beds",
+        "scope": "statewide",
+        "value": 5,
+        "due_on": "2030-01-01",
+    }
+    target = await client.post(f"{API}/capacity/targets", json=goal, headers=lead.headers)
+    assert target.status_code == 201, target.text
+    scenario = {"training": {"region": "Boston"}, "reopening": {}}
+    assert (await client.post(f"{API}/capacity/what-if", json=scenario, headers=lead.headers)).is_success
     return {
         "users": users,
         "admin_id": users["admin"].id,
         "batch_id": batch.json()["id"],
         "household_id": household,
+        "target_id": target.json()["id"],
     }
 
 

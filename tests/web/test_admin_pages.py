@@ -1,5 +1,6 @@
-"""Administrators in a real browser: add a user, change its role, deactivate it (it can no longer
-sign in), and read the audit trail with the chain's status; the last active admin is kept."""
+"""Administrators in a real browser: add a user, change its role, set its password (it signs in
+with the new one only), deactivate it (it can no longer sign in), and read the audit trail with the
+chain's status; the last active admin is kept."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from placement.core.resources import Resources
 from placement.core.security.models import User
 from tests.conftest import TEST_PASSWORD
+from tests.web.test_page_guards import CSRF_COOKIE, signed_in
 from tests.web.test_staff_pages import signed_in_page
 
 NEW_PASSWORD = "a long new password 42"
@@ -26,7 +28,7 @@ async def test_an_admin_adds_a_user_changes_its_role_deactivates_it_and_reads_th
     await page.get_by_label("Username").fill("dana.reyes")
     await page.get_by_label("Display name").fill("Dana Reyes")
     await page.get_by_label("Role", exact=True).select_option("caseworker")
-    await page.get_by_label("Password").fill(NEW_PASSWORD)
+    await page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     await page.get_by_role("button", name="Add user").click()
     await expect(page.get_by_role("status")).to_have_text("User added.")
     row = page.get_by_role("row").filter(has_text="dana.reyes")
@@ -73,7 +75,7 @@ async def test_a_user_an_admin_deactivated_can_no_longer_sign_in_to_the_pages(
     theirs = await context.new_page()
     await theirs.goto(f"{site}/sign-in")
     await theirs.get_by_label("Username").fill(other.username)
-    await theirs.get_by_label("Password").fill(TEST_PASSWORD)
+    await theirs.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
     await theirs.get_by_role("button", name="Sign in").click()
     await expect(theirs.get_by_role("alert")).to_contain_text("disabled")
     await context.close()
@@ -95,6 +97,51 @@ async def test_the_last_active_admin_cannot_change_their_own_role_and_is_told_on
     await page.context.close()
 
 
+async def test_an_admin_sets_a_users_password_and_the_user_signs_in_with_it_not_the_old_one(
+    client: httpx.AsyncClient, sign_in: Any, browser: Browser, site: str
+) -> None:
+    admin, other = await sign_in("admin"), await sign_in("caseworker")
+    page = await signed_in_page(browser, site, admin.username, "/users")
+    row = page.get_by_role("row").filter(has_text=other.username)
+    field = row.get_by_label(f"New password for {other.username}")
+    assert await field.get_attribute("autocomplete") == "new-password"
+    assert await field.get_attribute("minlength") == "12"
+    await field.fill(NEW_PASSWORD)
+    await row.get_by_role("button", name="Set password").click()
+    await expect(page.get_by_role("status")).to_have_text("Password set: the user was signed out everywhere.")
+    assert (await client.get("/api/v1/me", headers=other.headers)).status_code == 401  # signed out
+
+    context = await browser.new_context()
+    theirs = await context.new_page()
+    await theirs.goto(f"{site}/sign-in")
+    await theirs.get_by_label("Username").fill(other.username)
+    await theirs.get_by_label("Password", exact=True).fill(TEST_PASSWORD)
+    await theirs.get_by_role("button", name="Sign in").click()
+    await expect(theirs.get_by_role("alert")).to_contain_text("password is wrong")
+    await theirs.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+    await theirs.get_by_role("button", name="Sign in").click()
+    await expect(theirs).to_have_url(f"{site}/")
+    await context.close()
+    await page.context.close()
+
+
+async def test_a_password_shorter_than_the_api_allows_is_refused_with_a_page_and_nothing_changes(
+    app: Any, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    admin, other = await sign_in("admin"), await sign_in("caseworker")
+    browser = await signed_in(app, admin.username)
+    try:
+        form = {"password": "too short", "_csrf_token": browser.cookies[CSRF_COOKIE]}
+        refused = await browser.post(f"/users/{other.id}/password", data=form)
+    finally:
+        await browser.aclose()
+    assert refused.status_code == 400 and "text/html" in refused.headers["content-type"]
+    assert "length &gt;= 12" in refused.text
+    assert (await client.get("/api/v1/me", headers=other.headers)).status_code == 200  # still signed in
+    login = {"username": other.username, "password": TEST_PASSWORD}
+    assert (await client.post("/api/v1/auth/login", json=login)).status_code == 200
+
+
 async def test_a_mistake_in_the_new_user_form_comes_back_on_the_form(
     sign_in: Any, browser: Browser, site: str
 ) -> None:
@@ -102,7 +149,7 @@ async def test_a_mistake_in_the_new_user_form_comes_back_on_the_form(
     page = await signed_in_page(browser, site, admin.username, "/users")
     await page.get_by_label("Username").fill("short.pass")
     await page.get_by_label("Display name").fill("Short Pass")
-    await page.get_by_label("Password").fill("x" * 12)  # long enough for the browser ...
+    await page.get_by_label("Password", exact=True).fill("x" * 12)  # long enough for the browser ...
     await page.evaluate("document.getElementById('new-password').value = 'too short'")  # ... not now
     await page.get_by_role("button", name="Add user").click()
     await expect(page.get_by_role("alert")).to_contain_text("Password")

@@ -1,4 +1,5 @@
-"""The caseworkers' pages: their caseload, referring a youth, asking for a match and acting on it.
+"""The caseworkers' pages: their caseload, referring a youth, asking for a match and acting on it,
+and each youth's requests so far.
 
 Every read and write goes through the services the API's routes call (`placement.youth.service`,
 `placement.matches`), with the same arguments, so the caseload rules, the distance bands and the
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from placement.core.audit import Actor
 from placement.core.errors import Conflict
 from placement.core.resources import Resources
+from placement.core.schemas import Offset
 from placement.core.vocabulary import GENDERS, LANGUAGES, SERVICES
 from placement.matches import accepting, explaining, requests
 from placement.matches.models import UNSOLVED
@@ -28,7 +30,7 @@ from placement.matching.schema import TargetKind
 from placement.reference.nearby import place_filter
 from placement.reference.places import find_municipalities, municipality_named, place_of
 from placement.safehouses import availability
-from placement.web.pages import Form, checked, listed, page, page_opt
+from placement.web.pages import Form, checked, listed, page, page_opt, pager
 from placement.youth import service as youth
 from placement.youth.schemas import YouthCreate, YouthStatus
 
@@ -38,6 +40,7 @@ YOUTH = page_opt("placement_staff", "caseworker", entity="youth")
 ASKERS = page_opt("placement_staff", "caseworker", entity="match_request")
 
 PER_PAGE = 25
+REQUESTS_PER_PAGE = 10
 ZONES = 3
 """Danger zones the referral form offers (the schema takes up to 20; staff can add more)."""
 ANSWER_WAIT_SECONDS = 5.0
@@ -199,12 +202,17 @@ async def youth_page(
     session: AsyncSession,
     actor: Actor,
     resources: Resources,
+    offset: Offset = 0,
     done: str | None = None,
 ) -> Template:
-    """One youth (404 off the caseload), and the form asking for a match for them or their
-    sibling group."""
-    today = resources.clock().date()
+    """One youth (404 off the caseload), the form asking for a match for them or their sibling
+    group, and their match requests so far, newest first."""
+    now = resources.clock()
+    today = now.date()
     record = await youth.get_youth(session, actor, id, today)
+    asked = await requests.list_requests(
+        session, actor, id, REQUESTS_PER_PAGE, offset, resources.settings, now
+    )
     siblings = []
     if record.sibling_group is not None:
         group = await youth.list_youth(
@@ -220,6 +228,8 @@ async def youth_page(
         kinds=get_args(TargetKind),
         languages=LANGUAGES,
         services=SERVICES,
+        requests=asked.items,
+        pages=pager(f"/casework/youth/{id}", asked.total, REQUESTS_PER_PAGE, offset),
         done=done,
     )
 

@@ -38,6 +38,7 @@ MORE_PAGES: list[tuple[str, str | Callable[[dict[str, Any]], str]]] = [
     ("admin", "/audit?actor_id=not-an-id"),  # a malformed filter: a 400 page
     ("admin", lambda scene: f"/audit?entity=user&entity_id={scene['admin_id']}"),
     ("placement_staff", lambda scene: f"/batches/{scene['batch_id']}"),  # a solved batch to review
+    ("caseworker", lambda scene: f"/casework/youth/{scene['waiting_id']}"),  # with their requests
 ]
 """(role, path) for pages the walk cannot find by itself; a callable gets the scene's ids."""
 
@@ -56,7 +57,7 @@ def pages_of(app: Litestar, role: str) -> list[str]:
 
 async def scene(client: httpx.AsyncClient, sign_in: Any) -> dict[str, Any]:
     """A user of every role and records for their pages to show: a safe house with beds, a youth
-    waiting and one held, audit entries (allowed and denied)."""
+    held and one waiting with a match request, a batch, audit entries (allowed and denied)."""
     users = {role: await sign_in(role) for role in ROLES}
     staff, caseworker = users["placement_staff"], users["caseworker"]
     house = await make_safe_house(client, staff, beds=3)
@@ -67,10 +68,16 @@ async def scene(client: httpx.AsyncClient, sign_in: Any) -> dict[str, Any]:
     assert answer.status_code in (200, 201), answer.text
     await client.get(f"{API}/audit", headers=caseworker.headers)  # a denial in the trail
     asked = {"youth_ids": [waiting["id"]]}
-    assert (await client.post(f"{API}/match-requests", json=asked, headers=caseworker.headers)).is_success
+    request = await client.post(f"{API}/match-requests", json=asked, headers=caseworker.headers)
+    assert request.is_success, request.text
     batch = await client.post(f"{API}/matching/batch", headers=staff.headers)
     assert batch.status_code == 202, batch.text
-    return {"users": users, "admin_id": users["admin"].id, "batch_id": batch.json()["id"]}
+    return {
+        "users": users,
+        "admin_id": users["admin"].id,
+        "batch_id": batch.json()["id"],
+        "waiting_id": waiting["id"],
+    }
 
 
 async def signed_in_context(browser: Browser, site: str, username: str | None) -> BrowserContext:

@@ -1,11 +1,12 @@
 """Caseworkers in a real browser: refer a youth with a danger zone chosen by town, ask for a match a
-real worker answers, read the proposals and their terms, ask why not another bed, accept one; no
-page of theirs shows an address, a coordinate or an exact distance; another caseworker's youth is
-not found."""
+real worker answers, read the proposals and their terms, ask why not another bed, accept one, find
+it among the youth's requests; no page of theirs shows an address, a coordinate or an exact
+distance; another caseworker's youth is not found."""
 
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from datetime import date
 from typing import Any
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from placement.core.resources import Resources
 from placement.placements.models import Placement
 from placement.safehouses.models import Bed
-from placement.web.casework_pages import PER_PAGE
+from placement.web.casework_pages import PER_PAGE, REQUESTS_PER_PAGE
 from placement.youth.models import Youth
 from tests.caregivers.factories import make_household
 from tests.conftest import TEST_PASSWORD, SignedIn
@@ -27,6 +28,8 @@ from tests.factories import API, SPRINGFIELD, make_safe_house, make_youth
 from tests.matches.asking import ask
 from tests.web.test_page_guards import signed_in
 from tests.web.test_staff_pages import signed_in_page
+
+LINKED_REQUEST = r'href="/casework/match-requests/([0-9a-f-]{36})"'
 
 
 def km_between(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -270,5 +273,31 @@ async def test_a_sibling_group_is_asked_for_together_from_a_siblings_page(
         request_id = asked.headers["location"].rsplit("/", 1)[1]
         stored = (await client.get(f"{API}/match-requests/{request_id}", headers=caseworker.headers)).json()
         assert set(stored["youth_ids"]) == {first["id"], second["id"]}
+    finally:
+        await browser.aclose()
+
+
+async def test_a_youths_match_requests_are_shown_newest_first_a_page_at_a_time(
+    app: Litestar, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    caseworker = await sign_in("caseworker")
+    youth = await make_youth(client, caseworker)
+    asked = []
+    for _ in range(REQUESTS_PER_PAGE + 2):  # each replaces the one before: unsolved, no worker here
+        made = await client.post(
+            f"{API}/match-requests", json={"youth_ids": [youth["id"]]}, headers=caseworker.headers
+        )
+        asked.append(made.json()["id"])
+    newest_first = list(reversed(asked))
+    browser = await signed_in(app, caseworker.username)
+    try:
+        first = await browser.get(f"/casework/youth/{youth['id']}")
+        assert re.findall(LINKED_REQUEST, first.text) == newest_first[:REQUESTS_PER_PAGE]
+        assert first.text.count("<td>queued</td>") == 1
+        assert f"Match requests 1\N{EN DASH}{REQUESTS_PER_PAGE} of {len(asked)}" in first.text
+        assert f'href="/casework/youth/{youth["id"]}?offset={REQUESTS_PER_PAGE}"' in first.text
+        second = await browser.get(f"/casework/youth/{youth['id']}?offset={REQUESTS_PER_PAGE}")
+        assert re.findall(LINKED_REQUEST, second.text) == newest_first[REQUESTS_PER_PAGE:]
+        assert second.text.count("<td>cancelled ") == 2
     finally:
         await browser.aclose()

@@ -1,5 +1,5 @@
-"""The caseworkers' pages: their caseload, referring a youth, asking for a match and acting on it,
-and each youth's requests so far.
+"""The caseworkers' pages: their caseload, referring a youth, asking for a match, acting on it or
+cancelling it, and each youth's requests so far.
 
 Every read and write goes through the services the API's routes call (`placement.youth.service`,
 `placement.matches`), with the same arguments, so the caseload rules, the distance bands and the
@@ -25,7 +25,7 @@ from placement.core.schemas import Offset
 from placement.core.vocabulary import GENDERS, LANGUAGES, SERVICES
 from placement.matches import accepting, explaining, requests
 from placement.matches.models import UNSOLVED
-from placement.matches.schemas import AcceptProposal, MatchRequestCreate, MatchRequestOut
+from placement.matches.schemas import AcceptProposal, CancelRequest, MatchRequestCreate, MatchRequestOut
 from placement.matching.schema import TargetKind
 from placement.reference.nearby import place_filter
 from placement.reference.places import find_municipalities, municipality_named, place_of
@@ -80,6 +80,10 @@ class MatchForm(msgspec.Struct):
 
 class AcceptForm(msgspec.Struct):
     rank: int
+
+
+class CancelForm(msgspec.Struct):
+    note: str = ""
 
 
 class InvalidReferral(Exception):
@@ -276,6 +280,7 @@ async def match_request_page(
         asked=asked,
         cases=await youth.case_references(session, actor, asked.youth_ids),
         targets=await why_not_choices(session, actor, asked),
+        cancellable=asked.status in requests.OPEN,
         done=done,
     )
     if asked.status in UNSOLVED:
@@ -356,6 +361,20 @@ async def accept(
     return Redirect(f"/casework/match-requests/{id}?done=accepted", status_code=303)
 
 
+@post("/casework/match-requests/{id:uuid}/cancel", opt=ASKERS, status_code=303)
+async def cancel(
+    id: uuid.UUID,
+    data: Annotated[CancelForm, Form],
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+) -> Response[Any]:
+    """Cancel an open request, as `POST /match-requests/{id}/cancel` (409 once it is closed)."""
+    note = checked({"note": data.note.strip()}, CancelRequest)
+    await requests.cancel_request(session, actor, id, note, resources.settings, resources.clock())
+    return Redirect(f"/casework/match-requests/{id}?done=cancelled", status_code=303)
+
+
 async def why_not_choices(
     session: AsyncSession, actor: Actor, asked: MatchRequestOut
 ) -> list[tuple[str, str]]:
@@ -382,4 +401,5 @@ handlers = [
     match_request_page,
     why_not_page,
     accept,
+    cancel,
 ]

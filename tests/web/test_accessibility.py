@@ -39,6 +39,7 @@ MORE_PAGES: list[tuple[str, str | Callable[[dict[str, Any]], str]]] = [
     ("admin", lambda scene: f"/audit?entity=user&entity_id={scene['admin_id']}"),
     ("placement_staff", lambda scene: f"/batches/{scene['batch_id']}"),  # a solved batch to review
     ("caseworker", lambda scene: f"/casework/youth/{scene['waiting_id']}"),  # with their requests
+    ("caseworker", lambda scene: f"/casework/match-requests/{scene['request_id']}"),  # to cancel
 ]
 """(role, path) for pages the walk cannot find by itself; a callable gets the scene's ids."""
 
@@ -77,6 +78,7 @@ async def scene(client: httpx.AsyncClient, sign_in: Any) -> dict[str, Any]:
         "admin_id": users["admin"].id,
         "batch_id": batch.json()["id"],
         "waiting_id": waiting["id"],
+        "request_id": request.json()["id"],
     }
 
 

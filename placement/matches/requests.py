@@ -1,4 +1,5 @@
-"""Match requests: asked for, read with their proposals (waiting for the solve if asked), cancelled.
+"""Match requests: asked for, read with their proposals (waiting for the solve if asked), listed
+by youth, cancelled.
 
 Asking stores the request and, after the commit, enqueues the job that solves it (ids only). A
 new request for a youth cancels that youth's open one: the newer question replaces the older.
@@ -14,23 +15,26 @@ from datetime import datetime, timedelta
 import msgspec
 from arq.connections import ArqRedis
 from redis.asyncio import Redis
-from sqlalchemy import literal, select, union_all, update
+from sqlalchemy import func, literal, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import load_only
 
 from caregivers.households.models import Household
 from placement.core import audit
 from placement.core.audit import Actor
 from placement.core.errors import Conflict, NotFound, Unprocessable
+from placement.core.schemas import Page
 from placement.core.security.policy import may_see_locations
 from placement.core.settings import Settings
 from placement.core.uow import after_commit
-from placement.matches.access import ENTITY, on_caseload, visible_request
+from placement.matches.access import ENTITY, on_caseload, visible_request, visible_requests
 from placement.matches.models import ANSWERED, UNSOLVED, MatchRequest
 from placement.matches.queue import SOLVE_REQUEST, answered_channel, enqueue, lease_until
 from placement.matches.schemas import (
     CancelRequest,
     MatchRequestCreate,
     MatchRequestOut,
+    MatchRequestSummary,
     ProposalOut,
     Site,
 )
@@ -130,6 +134,57 @@ async def read_request(
     request = await visible_request(session, actor, request_id)
     audit.record(session, "read_match_request", ENTITY, request_id)
     return await request_view(session, request, actor, settings, now)
+
+
+SUMMARY_COLUMNS = (
+    MatchRequest.youth_ids,
+    MatchRequest.status,
+    MatchRequest.requested_by,
+    MatchRequest.created_at,
+    MatchRequest.solved_at,
+    MatchRequest.closed_at,
+    MatchRequest.accepted_rank,
+)
+"""What a summary reads: not the stored answers, which are the bulk of a request's row."""
+
+
+async def list_requests(
+    session: AsyncSession,
+    actor: Actor,
+    youth_id: uuid.UUID,
+    limit: int,
+    offset: int,
+    settings: Settings,
+    now: datetime,
+) -> Page[MatchRequestSummary]:
+    """The requests that include this youth, newest first, of those this actor may see (none for
+    a youth off a caseworker's caseload), as an audited read."""
+    query = visible_requests(actor).where(MatchRequest.youth_ids.contains([youth_id]))
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    found = await session.scalars(
+        query.options(load_only(*SUMMARY_COLUMNS, raiseload=True))
+        .order_by(MatchRequest.created_at.desc(), MatchRequest.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    items = [_summary(request, settings, now) for request in found]
+    ids = ",".join(str(r.id) for r in items)
+    audit.record(session, "list_match_requests", ENTITY, None, youth_id=str(youth_id), ids=ids)
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+def _summary(request: MatchRequest, settings: Settings, now: datetime) -> MatchRequestSummary:
+    return MatchRequestSummary(
+        id=request.id,
+        status=status_on(request, now, settings),  # type: ignore[arg-type]
+        youth_ids=request.youth_ids,
+        requested_by=request.requested_by,
+        created_at=request.created_at,
+        solved_at=request.solved_at,
+        expires_at=expires_at(request, settings),
+        closed_at=request.closed_at,
+        accepted_rank=request.accepted_rank,
+    )
 
 
 async def wait_for_answer(

@@ -24,6 +24,7 @@ from placement.matches.schemas import (
     CancelRequest,
     MatchRequestCreate,
     MatchRequestOut,
+    MatchRequestSummary,
     WhyNotOut,
 )
 
@@ -36,6 +37,9 @@ Wait = Annotated[
         le=MAX_WAIT_SECONDS,
         description="Hold the answer up to this many seconds until the request is solved",
     ),
+]
+YouthId = Annotated[
+    uuid.UUID, Parameter(query="youth_id", description="The youth whose match requests to list")
 ]
 
 
@@ -55,6 +59,22 @@ async def request_match(
         lambda: requests.request_match(session, actor, data, resources.redis, resources.settings, now),
         lambda created: requests.read_request(session, actor, created, resources.settings, now),
     )
+
+
+@get("/match-requests", opt=ASKERS)
+async def list_match_requests(
+    youth_id: YouthId,
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[MatchRequestSummary]:
+    """A youth's match requests, past and present, newest first: when each was asked and how it
+    stands. A caseworker's list holds only requests whose youth are all on their caseload (none,
+    for a youth off it, as `GET /placements?youth_id=` answers)."""
+    now, settings = resources.clock(), resources.settings
+    return await requests.list_requests(session, actor, youth_id, limit, offset, settings, now)
 
 
 @get("/match-requests/{id:uuid}", opt=ASKERS)
@@ -160,6 +180,7 @@ router = Router(
     path="/",
     route_handlers=[
         request_match,
+        list_match_requests,
         read_match_request,
         explain_target,
         accept_proposal,

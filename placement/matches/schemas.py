@@ -71,6 +71,21 @@ class MatchRequestOut(Schema):
     instance_digest: str | None
 
 
+class MatchRequestSummary(Schema):
+    """A request in a youth's list: when it was asked, how it stands now, when it was closed."""
+
+    id: uuid.UUID
+    status: RequestStatus
+    youth_ids: list[uuid.UUID]
+    requested_by: uuid.UUID
+    created_at: datetime
+    solved_at: datetime | None
+    expires_at: datetime | None
+    closed_at: datetime | None
+    """When it closed: accepted, cancelled (or replaced by a newer request), or swept as expired."""
+    accepted_rank: int | None
+
+
 class AcceptProposal(Schema):
     rank: Annotated[int, msgspec.Meta(ge=1, le=50)]
     """The proposal to accept: its rank."""

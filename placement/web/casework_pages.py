@@ -1,4 +1,5 @@
-"""The caseworkers' pages: their caseload, referring a youth, asking for a match and acting on it.
+"""The caseworkers' pages: their caseload, referring a youth, asking for a match, acting on it or
+cancelling it, and each youth's requests so far.
 
 Every read and write goes through the services the API's routes call (`placement.youth.service`,
 `placement.matches`), with the same arguments, so the caseload rules, the distance bands and the
@@ -20,15 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from placement.core.audit import Actor
 from placement.core.errors import Conflict
 from placement.core.resources import Resources
+from placement.core.schemas import Offset
 from placement.core.vocabulary import GENDERS, LANGUAGES, SERVICES
 from placement.matches import accepting, explaining, requests
 from placement.matches.models import UNSOLVED
-from placement.matches.schemas import AcceptProposal, MatchRequestCreate, MatchRequestOut
+from placement.matches.schemas import AcceptProposal, CancelRequest, MatchRequestCreate, MatchRequestOut
 from placement.matching.schema import TargetKind
 from placement.reference.nearby import place_filter
 from placement.reference.places import find_municipalities, municipality_named, place_of
 from placement.safehouses import availability
-from placement.web.pages import Form, checked, listed, page, page_opt
+from placement.web.pages import Form, checked, listed, page, page_opt, pager
 from placement.youth import service as youth
 from placement.youth.schemas import YouthCreate, YouthStatus
 
@@ -38,6 +40,7 @@ YOUTH = page_opt("placement_staff", "caseworker", entity="youth")
 ASKERS = page_opt("placement_staff", "caseworker", entity="match_request")
 
 PER_PAGE = 25
+REQUESTS_PER_PAGE = 10
 ZONES = 3
 """Danger zones the referral form offers (the schema takes up to 20; staff can add more)."""
 ANSWER_WAIT_SECONDS = 5.0
@@ -77,6 +80,10 @@ class MatchForm(msgspec.Struct):
 
 class AcceptForm(msgspec.Struct):
     rank: int
+
+
+class CancelForm(msgspec.Struct):
+    note: str = ""
 
 
 class InvalidReferral(Exception):
@@ -199,12 +206,17 @@ async def youth_page(
     session: AsyncSession,
     actor: Actor,
     resources: Resources,
+    offset: Offset = 0,
     done: str | None = None,
 ) -> Template:
-    """One youth (404 off the caseload), and the form asking for a match for them or their
-    sibling group."""
-    today = resources.clock().date()
+    """One youth (404 off the caseload), the form asking for a match for them or their sibling
+    group, and their match requests so far, newest first."""
+    now = resources.clock()
+    today = now.date()
     record = await youth.get_youth(session, actor, id, today)
+    asked = await requests.list_requests(
+        session, actor, id, REQUESTS_PER_PAGE, offset, resources.settings, now
+    )
     siblings = []
     if record.sibling_group is not None:
         group = await youth.list_youth(
@@ -220,6 +232,8 @@ async def youth_page(
         kinds=get_args(TargetKind),
         languages=LANGUAGES,
         services=SERVICES,
+        requests=asked.items,
+        pages=pager(f"/casework/youth/{id}", asked.total, REQUESTS_PER_PAGE, offset),
         done=done,
     )
 
@@ -266,6 +280,7 @@ async def match_request_page(
         asked=asked,
         cases=await youth.case_references(session, actor, asked.youth_ids),
         targets=await why_not_choices(session, actor, asked),
+        cancellable=asked.status in requests.OPEN,
         done=done,
     )
     if asked.status in UNSOLVED:
@@ -346,6 +361,20 @@ async def accept(
     return Redirect(f"/casework/match-requests/{id}?done=accepted", status_code=303)
 
 
+@post("/casework/match-requests/{id:uuid}/cancel", opt=ASKERS, status_code=303)
+async def cancel(
+    id: uuid.UUID,
+    data: Annotated[CancelForm, Form],
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+) -> Response[Any]:
+    """Cancel an open request, as `POST /match-requests/{id}/cancel` (409 once it is closed)."""
+    note = checked({"note": data.note.strip()}, CancelRequest)
+    await requests.cancel_request(session, actor, id, note, resources.settings, resources.clock())
+    return Redirect(f"/casework/match-requests/{id}?done=cancelled", status_code=303)
+
+
 async def why_not_choices(
     session: AsyncSession, actor: Actor, asked: MatchRequestOut
 ) -> list[tuple[str, str]]:
@@ -372,4 +401,5 @@ handlers = [
     match_request_page,
     why_not_page,
     accept,
+    cancel,
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import httpx
@@ -113,3 +114,32 @@ async def test_why_not_explains_a_home_that_was_not_proposed_on_the_data_the_req
         f"{API}/match-requests/{answer['id']}/why-not/{youth['id']}", headers=caseworker.headers
     )
     assert unknown.status_code == 404
+
+
+async def test_a_caseworker_lists_no_request_of_a_youth_off_their_caseload_and_a_bad_id_is_400(
+    client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    mine, theirs = await sign_in("caseworker"), await sign_in("caseworker")
+    youth = await make_youth(client, mine)
+    asked = await client.post(
+        f"{API}/match-requests", json={"youth_ids": [youth["id"]]}, headers=mine.headers
+    )
+    assert asked.status_code == 202, asked.text
+    url = f"{API}/match-requests"
+
+    listed = await client.get(url, params={"youth_id": youth["id"]}, headers=mine.headers)
+    assert [r["id"] for r in listed.json()["items"]] == [asked.json()["id"]]
+    # As `GET /placements?youth_id=`: a filter on a list, answered within the caseload; an empty
+    # list says nothing about whether the youth exists.
+    for youth_id in (youth["id"], str(uuid.uuid4())):
+        hidden = await client.get(url, params={"youth_id": youth_id}, headers=theirs.headers)
+        assert hidden.status_code == 200 and hidden.json() == {
+            "items": [],
+            "total": 0,
+            "limit": 50,
+            "offset": 0,
+        }
+    for params in ({"youth_id": "not-an-id"}, {}, {"youth_id": youth["id"], "limit": 0}):
+        refused = await client.get(url, params=params, headers=mine.headers)
+        assert refused.status_code == 400, (params, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")

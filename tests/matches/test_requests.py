@@ -170,3 +170,38 @@ async def test_the_same_idempotency_key_asks_once_and_accepts_once(
     replayed = await client.post(url, json={"rank": 1}, headers=headers)
     assert accepted.status_code == replayed.status_code == 200
     assert accepted.json()["placement_ids"] == replayed.json()["placement_ids"]
+
+
+async def test_a_youths_requests_are_listed_newest_first_each_with_its_status_now(
+    client: httpx.AsyncClient, sign_in: Any, worker: Worker, clock: FakeClock, resources: Resources
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    await make_safe_house(client, staff, beds=1)
+    youth, other = await make_youth(client, caseworker), await make_youth(client, caseworker)
+    first = await ask(client, caseworker, [youth])
+    await ask(client, caseworker, [other])
+    second = await ask(client, caseworker, [youth])
+
+    async def listed(who: Any, **params: Any) -> dict[str, Any]:
+        answer = await client.get(
+            f"{API}/match-requests", params={"youth_id": youth["id"], **params}, headers=who.headers
+        )
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    mine = await listed(caseworker)
+    assert [(r["id"], r["status"]) for r in mine["items"]] == [
+        (second["id"], "proposed"),
+        (first["id"], "cancelled"),  # replaced by the second
+    ]
+    assert mine["total"] == 2 and mine["items"][1]["closed_at"] and mine["items"][0]["closed_at"] is None
+    assert mine["items"][0]["expires_at"] == second["expires_at"]
+    assert (await listed(staff))["items"] == mine["items"]
+    assert [r["id"] for r in (await listed(caseworker, limit=1, offset=1))["items"]] == [first["id"]]
+    for _ in range(resources.settings.match_valid_minutes // 15):  # a session idle 30 minutes ends
+        assert (await listed(caseworker))["items"][0]["status"] == "proposed"
+        clock.advance(minutes=15)
+    clock.advance(minutes=1)
+    statuses = [r["status"] for r in (await listed(caseworker))["items"]]
+    assert statuses == ["expired", "cancelled"]  # as the request reads itself
+    assert (await answer_of(client, caseworker, second["id"]))["status"] == "expired"

@@ -43,6 +43,8 @@ MORE_PAGES: list[tuple[str, str | Callable[[dict[str, Any]], str]]] = [
     ("placement_staff", lambda scene: f"/batches/{scene['batch_id']}"),  # a solved batch to review
     ("caregiver", lambda scene: f"/family/households/{scene['household_id']}/history"),
     ("program_lead", lambda scene: f"/capacity-targets/{scene['target_id']}?done=changed"),
+    ("caseworker", lambda scene: f"/casework/youth/{scene['waiting_id']}"),  # with their requests
+    ("caseworker", lambda scene: f"/casework/match-requests/{scene['request_id']}"),  # to cancel
 ]
 """(role, path) for pages the walk cannot find by itself; a callable gets the scene's ids."""
 
@@ -61,8 +63,8 @@ def pages_of(app: Litestar, role: str) -> list[str]:
 
 async def scene(client: httpx.AsyncClient, sign_in: Any, resources: Resources) -> dict[str, Any]:
     """A user of every role and records for their pages to show: a safe house with beds, a youth
-    waiting and one held, audit entries (allowed and denied), a batch, a target and a what-if
-    asked, and the caregiver's own household, paused with a note."""
+    held and one waiting with a match request, a batch, audit entries (allowed and denied), a
+    target and a what-if asked, and the caregiver's own household, paused with a note."""
     users = {role: await sign_in(role) for role in ROLES}
     household = await make_household(resources.sessionmaker)
     await make_caregiver(resources.sessionmaker, household, users["caregiver"])
@@ -83,7 +85,8 @@ async def scene(client: httpx.AsyncClient, sign_in: Any, resources: Resources) -
     assert answer.status_code in (200, 201), answer.text
     await client.get(f"{API}/audit", headers=caseworker.headers)  # a denial in the trail
     asked = {"youth_ids": [waiting["id"]]}
-    assert (await client.post(f"{API}/match-requests", json=asked, headers=caseworker.headers)).is_success
+    request = await client.post(f"{API}/match-requests", json=asked, headers=caseworker.headers)
+    assert request.is_success, request.text
     batch = await client.post(f"{API}/matching/batch", headers=staff.headers)
     assert batch.status_code == 202, batch.text
     goal = {
@@ -103,6 +106,8 @@ async def scene(client: httpx.AsyncClient, sign_in: Any, resources: Resources) -
         "batch_id": batch.json()["id"],
         "household_id": household,
         "target_id": target.json()["id"],
+        "waiting_id": waiting["id"],
+        "request_id": request.json()["id"],
     }
 
 

@@ -1,11 +1,12 @@
 """Caseworkers in a real browser: refer a youth with a danger zone chosen by town, ask for a match a
-real worker answers, read the proposals and their terms, ask why not another bed, accept one; no
-page of theirs shows an address, a coordinate or an exact distance; another caseworker's youth is
-not found."""
+real worker answers, read the proposals and their terms, ask why not another bed, accept one or
+cancel the request, find it among the youth's requests; no page of theirs shows an address, a
+coordinate or an exact distance; another caseworker's youth is not found."""
 
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from datetime import date
 from typing import Any
@@ -17,16 +18,19 @@ from playwright.async_api import Browser, Page, expect
 from sqlalchemy import select
 
 from placement.core.resources import Resources
+from placement.matches.models import MatchRequest
 from placement.placements.models import Placement
 from placement.safehouses.models import Bed
-from placement.web.casework_pages import PER_PAGE
+from placement.web.casework_pages import PER_PAGE, REQUESTS_PER_PAGE
 from placement.youth.models import Youth
 from tests.caregivers.factories import make_household
 from tests.conftest import TEST_PASSWORD, SignedIn
 from tests.factories import API, SPRINGFIELD, make_safe_house, make_youth
-from tests.matches.asking import ask
-from tests.web.test_page_guards import signed_in
+from tests.matches.asking import accept, ask
+from tests.web.test_page_guards import CSRF_COOKIE, signed_in
 from tests.web.test_staff_pages import signed_in_page
+
+LINKED_REQUEST = r'href="/casework/match-requests/([0-9a-f-]{36})"'
 
 
 def km_between(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -270,5 +274,96 @@ async def test_a_sibling_group_is_asked_for_together_from_a_siblings_page(
         request_id = asked.headers["location"].rsplit("/", 1)[1]
         stored = (await client.get(f"{API}/match-requests/{request_id}", headers=caseworker.headers)).json()
         assert set(stored["youth_ids"]) == {first["id"], second["id"]}
+    finally:
+        await browser.aclose()
+
+
+async def test_a_caseworker_cancels_a_request_with_a_note_and_finds_it_on_the_youths_page(
+    client: httpx.AsyncClient,
+    sign_in: Any,
+    resources: Resources,
+    browser: Browser,
+    site: str,
+    worker: Worker,
+) -> None:
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    await make_safe_house(client, staff, beds=1)
+    youth = await make_youth(client, caseworker)
+    page = await signed_in_page(browser, site, caseworker.username, f"/casework/youth/{youth['id']}")
+    await expect(page.get_by_text("No match request for this youth yet.")).to_be_visible()
+    await page.get_by_role("button", name="Request a match").click()
+    await expect(page.get_by_role("heading", name="Proposals, best first")).to_be_visible(timeout=20_000)
+    request_id = page.url.rsplit("/", 1)[1]
+
+    await page.get_by_label("Why it is cancelled (optional)").fill("A kin home came forward.")
+    await page.get_by_role("button", name="Cancel this request").click()
+    await expect(page).to_have_url(f"{site}/casework/match-requests/{request_id}?done=cancelled")
+    await expect(page.get_by_role("status")).to_have_text("Request cancelled.")
+    await expect(page.get_by_text("Status: cancelled")).to_be_visible()
+    await expect(page.get_by_role("button", name="Cancel this request")).to_have_count(0)
+    await expect(page.get_by_role("button", name="Accept proposal 1")).to_have_count(0)
+    async with resources.sessionmaker() as session:
+        stored = await session.get(MatchRequest, uuid.UUID(request_id))
+    assert stored is not None and stored.close_note == "A kin home came forward."
+
+    await page.get_by_role("link", name=f"Youth {youth['case_reference']}").click()
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Open the request of"))
+    await expect(row).to_have_count(1)
+    await expect(row.get_by_role("cell").nth(1)).to_contain_text("cancelled")
+    await row.get_by_role("link").click()
+    await expect(page).to_have_url(f"{site}/casework/match-requests/{request_id}")
+    await page.context.close()
+
+
+async def test_an_accepted_request_cannot_be_cancelled_nor_another_caseworkers_request(
+    app: Litestar, client: httpx.AsyncClient, sign_in: Any, worker: Worker
+) -> None:
+    staff, mine, theirs = (
+        await sign_in("placement_staff"),
+        await sign_in("caseworker"),
+        await sign_in("caseworker"),
+    )
+    await make_safe_house(client, staff, beds=2)
+    accepted = await ask(client, mine, [await make_youth(client, mine)])
+    assert (await accept(client, mine, accepted["id"], 1)).status_code == 200
+    open_one = await ask(client, theirs, [await make_youth(client, theirs)])
+    browser = await signed_in(app, mine.username)
+    note = {"_csrf_token": browser.cookies[CSRF_COOKIE], "note": "no longer needed"}
+    try:
+        shown = await browser.get(f"/casework/match-requests/{accepted['id']}")
+        assert "Cancel this request" not in shown.text
+        refused = await browser.post(f"/casework/match-requests/{accepted['id']}/cancel", data=note)
+        assert refused.status_code == 409 and "text/html" in refused.headers["content-type"]
+        assert "Only an open request can be cancelled; this one is accepted." in refused.text
+        hidden = await browser.post(f"/casework/match-requests/{open_one['id']}/cancel", data=note)
+        assert hidden.status_code == 404 and "on your caseload" in hidden.text
+    finally:
+        await browser.aclose()
+    still = await client.get(f"{API}/match-requests/{open_one['id']}", headers=theirs.headers)
+    assert still.json()["status"] == "proposed"
+
+
+async def test_a_youths_match_requests_are_shown_newest_first_a_page_at_a_time(
+    app: Litestar, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    caseworker = await sign_in("caseworker")
+    youth = await make_youth(client, caseworker)
+    asked = []
+    for _ in range(REQUESTS_PER_PAGE + 2):  # each replaces the one before: unsolved, no worker here
+        made = await client.post(
+            f"{API}/match-requests", json={"youth_ids": [youth["id"]]}, headers=caseworker.headers
+        )
+        asked.append(made.json()["id"])
+    newest_first = list(reversed(asked))
+    browser = await signed_in(app, caseworker.username)
+    try:
+        first = await browser.get(f"/casework/youth/{youth['id']}")
+        assert re.findall(LINKED_REQUEST, first.text) == newest_first[:REQUESTS_PER_PAGE]
+        assert first.text.count("<td>queued</td>") == 1
+        assert f"Match requests 1\N{EN DASH}{REQUESTS_PER_PAGE} of {len(asked)}" in first.text
+        assert f'href="/casework/youth/{youth["id"]}?offset={REQUESTS_PER_PAGE}"' in first.text
+        second = await browser.get(f"/casework/youth/{youth['id']}?offset={REQUESTS_PER_PAGE}")
+        assert re.findall(LINKED_REQUEST, second.text) == newest_first[REQUESTS_PER_PAGE:]
+        assert second.text.count("<td>cancelled ") == 2
     finally:
         await browser.aclose()

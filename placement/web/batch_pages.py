@@ -21,13 +21,12 @@ from placement.matches import batches
 from placement.matches.models import UNSOLVED
 from placement.matches.schemas import BatchAccept
 from placement.safehouses.models import Bed
-from placement.web.pages import Form, checked, listed, page, page_opt, pager
+from placement.web.pages import REFRESH_SECONDS, Form, checked, listed, page, page_opt, pager
 from placement.youth.service import case_references
 
 BATCH_RUNNERS = page_opt("placement_staff", entity="match_batch")
 BATCHES_PER_PAGE = 25
 PROPOSALS_PER_PAGE = 100
-REFRESH_SECONDS = 3
 
 
 class AcceptBatchForm(msgspec.Struct):

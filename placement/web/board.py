@@ -36,6 +36,8 @@ STAFF = page_opt("placement_staff", entity="placement")
 SOON = timedelta(hours=2)
 """Holds lapsing within this are shown first and marked."""
 FREE_BEDS_SHOWN = 200
+DONE = {code: f"Placement {code}." for code in ("held", "confirmed", "ended", "cancelled")}
+"""The board's success lines, by the code its forms redirect with."""
 
 
 class HoldForm(msgspec.Struct):
@@ -95,7 +97,7 @@ async def bed_board(
         chosen={"region": region, "county": county, "age": age, "gender": gender},
         end_reasons=get_args(EndReason),
         cancel_reasons=get_args(CancelReason),
-        done=done,
+        said=DONE.get(done or ""),
     )
 
 

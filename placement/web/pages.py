@@ -28,6 +28,9 @@ def page_opt(*roles: str, entity: str) -> dict[str, Any]:
     return {**allow(*roles, entity=entity), "pages": True}
 
 
+REFRESH_SECONDS = 3
+"""How often a page still waiting for a solve asks again (its `Refresh` header: no script)."""
+
 DONE_CODE = re.compile(r"[a-z_]{1,30}")
 """What `?done=` may say after a form: a word the page turns into its sentence, never free text a
 link could put in a trusted page ("reset your password at ...")."""

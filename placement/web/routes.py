@@ -19,7 +19,15 @@ from placement.core.security.guards import SESSION_COOKIE
 from placement.core.security.roles import ROLES
 from placement.core.security.schemas import LoginRequest
 from placement.core.security.tokens import revoke_token
-from placement.web import admin_pages, batch_pages, board, capacity_pages, casework_pages, family_pages
+from placement.web import (
+    admin_pages,
+    batch_pages,
+    board,
+    capacity_pages,
+    casework_pages,
+    family_pages,
+    match_request_pages,
+)
 from placement.web.pages import PAGE_ERRORS, PUBLIC_PAGE, Form, page, page_opt, safe_next
 from placement.web.session import ended_session, session_cookie
 
@@ -93,6 +101,7 @@ router = Router(
         *family_pages.handlers,
         *capacity_pages.handlers,
         *casework_pages.handlers,
+        *match_request_pages.handlers,
         *admin_pages.handlers,
     ],
     exception_handlers=PAGE_ERRORS,

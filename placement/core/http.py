@@ -8,7 +8,6 @@ from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 from litestar import Request
-from litestar.datastructures import MutableScopeHeaders
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.params import Parameter
@@ -34,6 +33,15 @@ run. An API answer loads nothing, so the same policy costs it nothing."""
 OPENAPI_PATH = "/schema"
 VIEWERS_POLICY = "frame-ancestors 'none'"
 """The OpenAPI viewers are Litestar's own pages, which load their scripts; they may not be framed."""
+EVERY_ANSWER = [
+    (b"cache-control", b"no-store"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),  # no page is shown inside another site's frame (clickjacking)
+    (b"content-security-policy", POLICY.encode()),
+]
+"""Headers on every answer, in place of any the handler set, with the request's id."""
+VIEWERS_HEADERS = [*EVERY_ANSWER[:3], (b"content-security-policy", VIEWERS_POLICY.encode())]
+STAMPED = frozenset({name for name, _ in EVERY_ANSWER} | {b"x-request-id"})
 
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
@@ -47,17 +55,15 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        policy = VIEWERS_POLICY if scope["path"].startswith(OPENAPI_PATH) else POLICY
+        stamped = [
+            *(VIEWERS_HEADERS if scope["path"].startswith(OPENAPI_PATH) else EVERY_ANSWER),
+            (b"x-request-id", request_id.encode("latin-1")),
+        ]
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers["X-Request-ID"] = request_id
-                headers["Cache-Control"] = "no-store"
-                headers["X-Content-Type-Options"] = "nosniff"
-                # No page is shown inside another site's frame (clickjacking of one-click forms).
-                headers["X-Frame-Options"] = "DENY"
-                headers["Content-Security-Policy"] = policy
+                kept = [h for h in message.get("headers", ()) if h[0].lower() not in STAMPED]
+                message["headers"] = [*kept, *stamped]
             await send(message)
 
         logged_as = REQUEST_ID.set(request_id)
@@ -69,7 +75,10 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-def current_actor(request: Request[Any, Any, Any]) -> audit.Actor:
+def current_actor(request: Request[Any, Any, Any], resources: Resources) -> audit.Actor:
+    """The signed-in actor the guard found. (It takes `resources`, which it does not use, so that
+    Litestar resolves the kernel's dependencies one after another, resources, actor, session,
+    rather than starting a task group for each request's two independent ones.)"""
     actor = request.scope.get("user")
     return actor if isinstance(actor, audit.Actor) else ANONYMOUS
 
@@ -80,14 +89,12 @@ def provide_resources(request: Request[Any, Any, Any]) -> Resources:
 
 
 async def provide_session(
-    request: Request[Any, Any, Any], actor: audit.Actor
+    request: Request[Any, Any, Any], actor: audit.Actor, resources: Resources
 ) -> AsyncGenerator[AsyncSession, None]:
     """The request's one transaction: committed after the handler returns, rolled back on error.
 
     A refusal of access (401/403/404, or a probe) is audited by one autocommitted insert.
-    (It takes `actor` so Litestar resolves the two in sequence, without a task group per request.)
     """
-    resources = provide_resources(request)
     request_id = request.state.get("request_id")
     try:
         async with unit_of_work(resources.sessionmaker, actor, request_id) as session:

@@ -18,6 +18,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.template.config import TemplateConfig
 
 from caregivers.households import routes as household_routes
+from caregivers.households.occupancy import PlacesTaken
 from caregivers.reminders import routes as reminder_routes
 from caregivers.training import routes as training_routes
 from placement.capacity import routes as capacity_routes
@@ -43,6 +44,12 @@ from placement.youth import routes as youth_routes
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("placement.app")
+
+
+def provide_places_taken(resources: Resources) -> PlacesTaken:
+    """The placement domain's count of places taken in households, for the families' reads. (It
+    takes `resources` so Litestar resolves it after them, not beside them in a task group.)"""
+    return places_taken
 
 
 def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Litestar:
@@ -90,7 +97,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         route_handlers=[api, health.router, metrics.router, web_routes.router, web_routes.static],
         guards=[authorize],
         before_request=refuse_deep_bodies,
-        dependencies={**DEPENDENCIES, "places_taken": Provide(lambda: places_taken, sync_to_thread=False)},
+        dependencies={**DEPENDENCIES, "places_taken": Provide(provide_places_taken, sync_to_thread=False)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_id_middleware, admission_middleware(admission)],
         lifespan=[lifespan],

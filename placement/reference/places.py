@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,10 +46,23 @@ async def find_municipalities(session: AsyncSession, q: str | None, limit: int) 
     ]
 
 
-async def municipality_named(session: AsyncSession, name: str) -> MunicipalityOut | None:
-    """The municipality with this name (case and surrounding spaces aside), if there is one."""
-    wanted = name.strip().casefold()
+async def municipalities_named(session: AsyncSession, name: str) -> list[MunicipalityOut]:
+    """The municipalities with this name (case and surrounding spaces aside): one, none, or
+    several where towns in different counties share it; `Name, County` names one of those."""
+    town, _, county = name.strip().rpartition(",") if "," in name else (name.strip(), "", "")
+    wanted, in_county = town.strip().casefold(), county.strip().casefold()
     if not wanted:
-        return None
-    found = await find_municipalities(session, name.strip(), 20)
-    return next((m for m in found if m.name.casefold() == wanted), None)
+        return []
+    found = await find_municipalities(session, town.strip(), 50)
+    return [
+        m
+        for m in found
+        if m.name.casefold() == wanted and (not in_county or m.county.casefold() == in_county)
+    ]
+
+
+def town_labels(towns: list[MunicipalityOut]) -> list[str]:
+    """How to write each town so that it names one: its name, or `Name, County` when towns in
+    several counties share the name."""
+    shared = Counter(t.name.casefold() for t in towns)
+    return [t.name if shared[t.name.casefold()] == 1 else f"{t.name}, {t.county}" for t in towns]

@@ -24,7 +24,8 @@ from placement.core.schemas import Offset
 from placement.core.vocabulary import GENDERS, LANGUAGES, SERVICES
 from placement.matches import requests
 from placement.matching.schema import TargetKind
-from placement.reference.places import find_municipalities, municipality_named, place_of
+from placement.reference.places import find_municipalities, municipalities_named, place_of, town_labels
+from placement.reference.schemas import MunicipalityOut
 from placement.web.pages import Form, listed, page, page_opt, pager
 from placement.youth import service as youth
 from placement.youth.schemas import YouthCreate, YouthStatus
@@ -118,17 +119,13 @@ async def refer(
 async def referral_of(session: AsyncSession, data: ReferralForm) -> YouthCreate:
     """The API's referral from the form: towns resolved by name, each danger zone at its town's
     centroid. Raises InvalidReferral saying what to fix."""
-    origin = await municipality_named(session, data.origin)
-    if origin is None:
-        raise InvalidReferral(f"Origin: no municipality is named {data.origin.strip()!r}.")
+    origin = await one_town(session, data.origin.strip(), "Origin")
     zones = []
     for n in range(1, ZONES + 1):
         place, km = getattr(data, f"zone_{n}_place").strip(), getattr(data, f"zone_{n}_km").strip()
         if not place and not km:
             continue
-        town = await municipality_named(session, place)
-        if town is None:
-            raise InvalidReferral(f"Danger zone {n}: no municipality is named {place!r}.")
+        town = await one_town(session, place, f"Danger zone {n}")
         if not km:
             raise InvalidReferral(f"Danger zone {n}: give a radius in km.")
         zones.append({"lat": town.lat, "lon": town.lon, "radius_km": km, "label": town.name})
@@ -151,6 +148,18 @@ async def referral_of(session: AsyncSession, data: ReferralForm) -> YouthCreate:
         raise InvalidReferral(f"The referral was not filled in as expected: {invalid}.") from None
 
 
+async def one_town(session: AsyncSession, name: str, field: str) -> MunicipalityOut:
+    """The one municipality `name` names; InvalidReferral if none does, or several (a danger zone
+    centred on the wrong town would leave the real one unguarded)."""
+    found = await municipalities_named(session, name)
+    if not found:
+        raise InvalidReferral(f"{field}: no municipality is named {name!r}.")
+    if len(found) > 1:
+        counties = " or ".join(f"'{m.name}, {m.county}'" for m in found)
+        raise InvalidReferral(f"{field}: {len(found)} municipalities are named {name!r}; write {counties}.")
+    return found[0]
+
+
 async def referral_page(
     request: Request[Any, Any, Any],
     session: AsyncSession,
@@ -165,7 +174,7 @@ async def referral_page(
         status_code,
         typed=typed,
         error=error,
-        towns=[t.name for t in towns],
+        towns=town_labels(towns),
         genders=GENDERS,
         languages=LANGUAGES,
         services=SERVICES,

@@ -15,16 +15,18 @@ import httpx
 from arq.worker import Worker
 from litestar import Litestar
 from playwright.async_api import Browser, Page, expect
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from placement.core.resources import Resources
+from placement.core.uow import unit_of_work
 from placement.matches.models import MatchRequest
 from placement.placements.models import Placement
+from placement.reference.models import Municipality
 from placement.safehouses.models import Bed
 from placement.web.casework_pages import PER_PAGE, REQUESTS_PER_PAGE
 from placement.youth.models import Youth
 from tests.caregivers.factories import make_household
-from tests.conftest import TEST_PASSWORD, SignedIn
+from tests.conftest import TEST_PASSWORD, SignedIn, county_id, region_id
 from tests.factories import API, SPRINGFIELD, make_safe_house, make_youth
 from tests.matches.asking import accept, ask
 from tests.web.test_page_guards import CSRF_COOKIE, signed_in
@@ -255,6 +257,51 @@ async def test_a_referral_naming_no_known_town_is_shown_again_with_what_was_type
         assert listed["total"] == 0
     finally:
         await browser.aclose()
+
+
+async def test_a_danger_zone_naming_a_town_two_counties_share_must_say_which(
+    app: Litestar, client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    """A zone centred on the wrong Springfield would leave the real one unguarded: a shared name is
+    refused until the county is written, and the form offers the names that way."""
+    twin = Municipality(
+        id=uuid.uuid4(),
+        name="Springfield",
+        county_id=county_id("Worcester"),
+        region_id=region_id("Central"),
+        lat=42.30,
+        lon=-71.90,
+    )
+    async with unit_of_work(resources.sessionmaker) as session:
+        session.add(twin)
+    caseworker = await sign_in("caseworker")
+    browser = await signed_in(app, caseworker.username)
+    form = {
+        "_csrf_token": browser.cookies["csrftoken"],
+        "case_reference": "MA-TWIN-1",
+        "date_of_birth": date(date.today().year - 14, 1, 2).isoformat(),
+        "gender": "female",
+        "origin": "Worcester",
+        "zone_1_place": "springfield",
+        "zone_1_km": "10",
+    }
+    try:
+        offered = await browser.get("/casework/refer")
+        shared = await browser.post("/casework/refer", data=form)
+        named = await browser.post("/casework/refer", data={**form, "zone_1_place": "Springfield, Hampden"})
+    finally:
+        await browser.aclose()
+        async with unit_of_work(resources.sessionmaker) as session:
+            await session.execute(delete(Municipality).where(Municipality.id == twin.id))
+    assert '<option value="Springfield, Hampden">' in offered.text
+    assert '<option value="Springfield, Worcester">' in offered.text
+    assert shared.status_code == 400, shared.text
+    assert "2 municipalities are named &#39;springfield&#39;" in shared.text
+    assert named.status_code == 303, named.text
+    youth = (await client.get(f"{API}/youth", headers=caseworker.headers)).json()["items"][0]
+    springfield = (await client.get(f"{API}/municipalities?q=Springfield", headers=caseworker.headers)).json()
+    hampden = next(m for m in springfield if m["county"] == "Hampden")
+    assert youth["danger_zones"][0]["lat"] == hampden["lat"]
 
 
 async def test_a_sibling_group_is_asked_for_together_from_a_siblings_page(

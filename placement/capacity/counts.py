@@ -51,6 +51,7 @@ from placement.core.resources import Resources
 from placement.matching.schema import SAFE_HOUSE_BED
 from placement.placements.models import Placement, confirmed_by, in_effect_at
 from placement.reference.models import County, Municipality, Region
+from placement.reference.places import place_names
 from placement.safehouses.models import Bed, SafeHouse
 from placement.youth.models import Youth
 
@@ -101,16 +102,6 @@ async def _groups(session: AsyncSession, by: Grouping) -> list[tuple[Any, str]]:
     if by == "kind":
         return [(kind, kind) for kind in TARGET_KINDS]
     return await place_names(session, Region if by == "region" else County)
-
-
-async def region_names(session: AsyncSession) -> list[tuple[Any, str]]:
-    return await place_names(session, Region)
-
-
-async def place_names(session: AsyncSession, place: type[Region] | type[County]) -> list[tuple[Any, str]]:
-    """Every region (or county): id and name, by name."""
-    found = await session.execute(select(place.id, place.name).order_by(place.name))
-    return [(row.id, row.name) for row in found]
 
 
 async def count_households(session: AsyncSession, by: Grouping, reading: Reading) -> dict[Any, Counts]:

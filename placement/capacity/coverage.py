@@ -18,9 +18,10 @@ from sqlalchemy.orm import aliased
 from caregivers.households.models import Caregiver, Household
 from caregivers.training.models import Completion, TrainingModule, TrainingSeries
 from caregivers.training.readiness import counts
-from placement.capacity.counts import STATEWIDE, Reading, count_households, region_names
+from placement.capacity.counts import STATEWIDE, Reading, count_households
 from placement.capacity.schemas import CoverageRow, ReadyHomes, TrainingCoverageOut
 from placement.reference.models import Municipality
+from placement.reference.places import region_names
 
 EXPIRING_WITHIN_DAYS = 90
 

@@ -17,11 +17,12 @@ from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.capacity.blocking import Need, UnmetNeed
-from placement.capacity.counts import STATEWIDE, region_names
+from placement.capacity.counts import STATEWIDE
 from placement.capacity.pooled import count_unmet_need
 from placement.capacity.schemas import NeedRow, UnmetNeedOut
 from placement.core.errors import Unavailable
 from placement.core.resources import Resources
+from placement.reference.places import region_names
 
 FRESH_SECONDS = 300
 CACHE_KEY = "placement:capacity:unmet-need"

@@ -124,7 +124,11 @@ async def list_placements(
     household_id: uuid.UUID | None,
     limit: int,
     offset: int,
+    *,
+    lapsing_first: bool = False,
 ) -> Page[PlacementOut]:
+    """Placements matching every filter given, newest first (or, `lapsing_first`, the holds that
+    lapse soonest first), as an audited read."""
     query = _placements()
     scope = _visible_to(actor)
     for condition in (
@@ -137,9 +141,8 @@ async def list_placements(
         if condition is not None:
             query = query.where(condition)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.execute(
-        query.order_by(Placement.created_at.desc(), Placement.id).limit(limit).offset(offset)
-    )
+    order = Placement.held_until.asc() if lapsing_first else Placement.created_at.desc()
+    rows = await session.execute(query.order_by(order, Placement.id).limit(limit).offset(offset))
     items = [_out(r._mapping) for r in rows]
     audit.record(session, "list_placements", ENTITY, None, ids=",".join(str(p.id) for p in items))
     return Page(items=items, total=total, limit=limit, offset=offset)

@@ -66,3 +66,15 @@ def town_labels(towns: list[MunicipalityOut]) -> list[str]:
     several counties share the name."""
     shared = Counter(t.name.casefold() for t in towns)
     return [t.name if shared[t.name.casefold()] == 1 else f"{t.name}, {t.county}" for t in towns]
+
+
+async def region_names(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
+    return await place_names(session, Region)
+
+
+async def place_names(
+    session: AsyncSession, place: type[Region] | type[County]
+) -> list[tuple[uuid.UUID, str]]:
+    """Every region (or county): id and name, by name."""
+    found = await session.execute(select(place.id, place.name).order_by(place.name))
+    return [(row.id, row.name) for row in found]

@@ -12,11 +12,11 @@ from typing import Annotated, Any, get_args
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.audit import Actor
 from placement.core.resources import Resources
+from placement.core.vocabulary import GENDERS
 from placement.placements import service as placements
 from placement.placements.schemas import (
     CancelReason,
@@ -25,17 +25,20 @@ from placement.placements.schemas import (
     PlacementCreate,
     PlacementEnd,
 )
-from placement.reference.models import County, Region
+from placement.reference.models import County
 from placement.reference.nearby import place_filter
+from placement.reference.places import place_names, region_names
 from placement.safehouses import availability
 from placement.safehouses import service as safehouses
-from placement.web.pages import Form, page, page_opt
-from placement.youth.service import list_youth
+from placement.web.pages import Form, optional, page, page_opt, pager
+from placement.youth.service import case_references, get_youth, list_youth
 
 STAFF = page_opt("placement_staff", entity="placement")
 SOON = timedelta(hours=2)
 """Holds lapsing within this are shown first and marked."""
-FREE_BEDS_SHOWN = 200
+FREE_BEDS_PER_PAGE = 100
+LISTED = 200
+"""Holds, placements and youth awaiting placement listed at most (each list says its total)."""
 DONE = {code: f"Placement {code}." for code in ("held", "confirmed", "ended", "cancelled")}
 """The board's success lines, by the code its forms redirect with."""
 
@@ -58,43 +61,60 @@ async def bed_board(
     session: AsyncSession,
     actor: Actor,
     resources: Resources,
-    region: uuid.UUID | None = None,
-    county: uuid.UUID | None = None,
-    age: int | None = None,
+    youth: str | None = None,
+    region: str | None = None,
+    county: str | None = None,
+    age: str | None = None,
     gender: str | None = None,
+    offset: int = 0,
     done: str | None = None,
 ) -> Template:
-    """Free beds (filtered as `GET /beds/available`), holds and placements, and the forms on them."""
-    now = resources.clock()
-    f = place_filter(actor, region, county, age, gender or None, [], None, None)
-    free = await availability.list_available_beds(session, f, FREE_BEDS_SHOWN, 0, True)
-    houses = await safehouses.list_safe_houses(session, actor, region, county, True, 500, 0)
+    """Holds (the soonest to lapse first) and placements with their forms; the youth awaiting
+    placement, most urgent first; and free beds (filtered as `GET /beds/available`, by default for
+    the chosen youth's age and gender), each with a button holding it for that youth."""
+    now, offset = resources.clock(), max(offset, 0)
+    today = now.date()
+    youth_id, age_wanted = optional(youth, uuid.UUID, "Youth to place"), optional(age, int, "Age")
+    region_id, county_id = optional(region, uuid.UUID, "Region"), optional(county, uuid.UUID, "County")
+    placing = await get_youth(session, actor, youth_id, today) if youth_id else None
+    if placing is not None:
+        age_wanted = placing.age if age_wanted is None else age_wanted
+        gender = gender or placing.gender
+    f = place_filter(actor, region_id, county_id, age_wanted, gender or None, [], None, None)
+    chosen = {
+        "youth": youth_id,
+        "region": region_id,
+        "county": county_id,
+        "age": age_wanted,
+        "gender": gender,
+    }
+    free = await availability.list_available_beds(session, f, FREE_BEDS_PER_PAGE, offset, True)
+    houses = await safehouses.list_safe_houses(session, actor, region_id, county_id, True, 500, 0)
     addresses = {h.id: h.street_address for h in houses.items}
     by_house: dict[uuid.UUID, list[Any]] = defaultdict(list)
     for bed in free.items:
         by_house[bed.safe_house_id].append(bed)
-    held = await placements.list_placements(session, actor, "held", None, None, None, 200, 0)
-    active = await placements.list_placements(session, actor, "active", None, None, None, 200, 0)
-    today = now.date()
-    youth = {
-        status: (await list_youth(session, actor, status, 200, 0, today)).items
-        for status in ("awaiting", "held", "placed")
-    }
-    case_of = {y.id: y.case_reference for items in youth.values() for y in items}
-    holds = sorted(held.items, key=lambda p: p.held_until)
+    held = await placements.list_placements(
+        session, actor, "held", None, None, None, LISTED, 0, lapsing_first=True
+    )
+    active = await placements.list_placements(session, actor, "active", None, None, None, LISTED, 0)
+    awaiting = await list_youth(session, actor, "awaiting", LISTED, 0, today)
     return page(
         request,
         "board.html",
         houses=[(beds[0], addresses.get(house), beds) for house, beds in by_house.items()],
         free_total=free.total,
-        holds=holds,
+        pages=pager("/board", free.total, FREE_BEDS_PER_PAGE, offset, **chosen),
+        holds=held,
         lapsing=lambda p: p.held_until - now <= SOON,
-        placements=active.items,
-        awaiting=youth["awaiting"],
-        case_of=case_of,
-        regions=(await session.execute(select(Region.id, Region.name).order_by(Region.name))).all(),
-        counties=(await session.execute(select(County.id, County.name).order_by(County.name))).all(),
-        chosen={"region": region, "county": county, "age": age, "gender": gender},
+        placements=active,
+        awaiting=awaiting,
+        placing=placing,
+        case_of=await case_references(session, actor, {p.youth_id for p in [*held.items, *active.items]}),
+        regions=await region_names(session),
+        counties=await place_names(session, County),
+        genders=GENDERS,
+        chosen=chosen,
         end_reasons=get_args(EndReason),
         cancel_reasons=get_args(CancelReason),
         said=DONE.get(done or ""),

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.capacity import targets, trials
-from placement.capacity.counts import place_names, reading_now, region_names
+from placement.capacity.counts import reading_now
 from placement.capacity.metrics import METRICS
 from placement.capacity.schemas import TargetCreate, TargetUpdate, WhatIfCreate
 from placement.core.audit import Actor
@@ -30,6 +30,7 @@ from placement.core.resources import Resources
 from placement.core.schemas import Offset
 from placement.core.vocabulary import CARE_LEVELS, LANGUAGES, SERVICES, Gender
 from placement.reference.models import County, Municipality
+from placement.reference.places import place_names, region_names
 from placement.web.capacity_tables import READERS, TARGET_SETTERS, html_table
 from placement.web.pages import Form, checked, listed, page, pager
 

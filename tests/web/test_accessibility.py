@@ -41,6 +41,7 @@ MORE_PAGES: list[tuple[str, str | Callable[[dict[str, Any]], str]]] = [
     ("admin", "/audit?actor_id=not-an-id"),  # a malformed filter: a 400 page
     ("admin", lambda scene: f"/audit?entity=user&entity_id={scene['admin_id']}"),
     ("placement_staff", lambda scene: f"/batches/{scene['batch_id']}"),  # a solved batch to review
+    ("placement_staff", lambda scene: f"/board?youth={scene['waiting_id']}"),  # beds to hold for them
     ("caregiver", lambda scene: f"/family/households/{scene['household_id']}/history"),
     ("program_lead", lambda scene: f"/capacity-targets/{scene['target_id']}?done=changed"),
     ("caseworker", lambda scene: f"/casework/youth/{scene['waiting_id']}"),  # with their requests

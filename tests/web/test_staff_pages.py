@@ -14,6 +14,7 @@ from placement.core.resources import Resources
 from placement.placements.models import Placement
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_safe_house, make_youth
+from tests.web.test_page_guards import signed_in
 
 
 async def signed_in_page(browser: Browser, site: str, username: str, path: str) -> Any:
@@ -39,12 +40,17 @@ async def test_staff_hold_a_bed_confirm_the_arrival_and_end_the_placement_from_t
     await expect(page.get_by_role("heading", name=house["name"])).to_be_visible()
     await expect(page.get_by_text(house["street_address"])).to_be_visible()  # staff see addresses
 
-    await page.get_by_label("Hold for").select_option(youth["id"])
-    await page.get_by_role("button", name="Hold bed").click()
+    await expect(page.get_by_role("button", name="Hold bed")).to_have_count(0)  # for whom?
+    await page.get_by_label("Youth to place").select_option(youth["id"])
+    await page.get_by_role("button", name="Show free beds").click()
+    await expect(page.get_by_label("Age")).to_have_value(str(youth["age"]))  # beds that fit them
+    await page.get_by_role("button", name=f"Hold bed B1 for {youth['case_reference']}").click()
     await expect(page.get_by_role("status")).to_have_text("Placement held.")
     await page.get_by_role("button", name="Confirm arrival").click()
     await expect(page.get_by_role("status")).to_have_text("Placement confirmed.")
-    await page.get_by_label("Reason").select_option("reunified_with_family")
+    await page.get_by_label(f"Reason to end placement of {youth['case_reference']}").select_option(
+        "reunified_with_family"
+    )
     await page.get_by_role("button", name="End placement").click()
     await expect(page.get_by_role("status")).to_have_text("Placement ended.")
 
@@ -83,3 +89,19 @@ async def test_a_form_posted_without_its_csrf_token_is_refused(sign_in: Any, sit
         )
     assert answer.status_code == 403
     assert "placement_session" not in answer.cookies
+
+
+async def test_a_filter_left_at_any_is_no_filter_and_a_malformed_one_is_a_400_page(
+    app: Any, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    staff = await sign_in("placement_staff")
+    house = await make_safe_house(client, staff, beds=2)
+    browser = await signed_in(app, staff.username)
+    try:
+        anything = await browser.get("/board", params={"youth": "", "region": "", "age": "", "gender": ""})
+        malformed = await browser.get("/board", params={"age": "fifteen"})
+    finally:
+        await browser.aclose()
+    assert anything.status_code == 200 and house["name"] in anything.text
+    assert "Free beds now (2)" in anything.text
+    assert malformed.status_code == 400 and "Age: &#39;fifteen&#39; is not a valid value" in malformed.text

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import functools
 import importlib
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -83,12 +85,18 @@ def _ctrl_c_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
+PR_SET_PDEATHSIG = 1
+
+
 def _prepare(niceness: int) -> None:
     """A pool process: at its priority, and deaf to Ctrl-C (which reaches the whole process group):
-    the process that owns the pool stops it."""
+    the process that owns the pool stops it; and on Linux, killed should its owner die without
+    stopping it (a `placement serve` killed outright leaves no solver process behind)."""
     os.nice(niceness)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _import(modules: tuple[str, ...]) -> None:

@@ -57,11 +57,11 @@ async def sign_in(
     session cookie."""
     address = request.client.host if request.client else "unknown"
     try:
-        login = LoginRequest(username=data.username[:80], password=data.password[:200])
+        login = msgspec.convert({"username": data.username, "password": data.password}, LoginRequest)
         signed_in = await service.sign_in(session, resources, login, address)
     except (Unauthorized, TooManyRequests, msgspec.ValidationError) as refused:
-        detail = getattr(refused, "detail", "Give a username and a password.")
-        status = getattr(refused, "status", 401)
+        detail = getattr(refused, "detail", "Give a username (up to 80 characters) and a password.")
+        status = getattr(refused, "status", 400)
         return page(
             request, "sign_in.html", status, next=safe_next(data.next), error=detail, username=data.username
         )

@@ -47,6 +47,7 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         secret=page_secret(settings),
         cookie_secure=settings.secure_cookies,
         cookie_samesite="lax",
+        cookie_httponly=True,  # the token reaches forms from the server; no script needs the cookie
         exclude=NOT_PAGES,
     )
 

@@ -61,6 +61,19 @@ async def municipalities_named(session: AsyncSession, name: str) -> list[Municip
     ]
 
 
+async def one_town(session: AsyncSession, name: str, field: str) -> MunicipalityOut:
+    """The one municipality `name` names (see `municipalities_named`); Unprocessable, saying how
+    to write it, if none does or several do: a place taken for the wrong town of the same name
+    (a danger zone, a search's centre) would be wrong without anyone seeing it."""
+    found = await municipalities_named(session, name)
+    if not found:
+        raise Unprocessable(f"{field}: no municipality is named {name!r}.")
+    if len(found) > 1:
+        counties = " or ".join(f"'{m.name}, {m.county}'" for m in found)
+        raise Unprocessable(f"{field}: {len(found)} municipalities are named {name!r}; write {counties}.")
+    return found[0]
+
+
 def town_labels(towns: list[MunicipalityOut]) -> list[str]:
     """How to write each town so that it names one: its name, or `Name, County` when towns in
     several counties share the name."""

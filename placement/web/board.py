@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.audit import Actor
 from placement.core.resources import Resources
-from placement.core.vocabulary import GENDERS
+from placement.core.vocabulary import GENDERS, SERVICES
 from placement.placements import service as placements
 from placement.placements.schemas import (
     CancelReason,
@@ -27,7 +27,7 @@ from placement.placements.schemas import (
 )
 from placement.reference.models import County
 from placement.reference.nearby import place_filter
-from placement.reference.places import place_names, region_names
+from placement.reference.places import find_municipalities, one_town, place_names, region_names, town_labels
 from placement.safehouses import availability
 from placement.safehouses import service as safehouses
 from placement.web.pages import Form, optional, page, page_opt, pager
@@ -66,6 +66,9 @@ async def bed_board(
     county: str | None = None,
     age: str | None = None,
     gender: str | None = None,
+    services: list[str] | None = None,
+    near: str | None = None,
+    within_km: str | None = None,
     offset: int = 0,
     done: str | None = None,
 ) -> Template:
@@ -80,13 +83,19 @@ async def bed_board(
     if placing is not None:
         age_wanted = placing.age if age_wanted is None else age_wanted
         gender = gender or placing.gender
-    f = place_filter(actor, region_id, county_id, age_wanted, gender or None, [], None, None)
+    town = await one_town(session, near.strip(), "Near") if near and near.strip() else None
+    radius = optional(within_km, float, "Within (km)")
+    centre = f"{town.lat},{town.lon}" if town else None
+    f = place_filter(actor, region_id, county_id, age_wanted, gender or None, services or [], centre, radius)
     chosen = {
         "youth": youth_id,
         "region": region_id,
         "county": county_id,
         "age": age_wanted,
         "gender": gender,
+        "services": services or [],
+        "near": near,
+        "within_km": radius,
     }
     free = await availability.list_available_beds(session, f, FREE_BEDS_PER_PAGE, offset, True)
     houses = await safehouses.list_safe_houses(session, actor, region_id, county_id, True, 500, 0)
@@ -114,6 +123,8 @@ async def bed_board(
         regions=await region_names(session),
         counties=await place_names(session, County),
         genders=GENDERS,
+        services=SERVICES,
+        towns=town_labels(await find_municipalities(session, None, 1000)),
         chosen=chosen,
         end_reasons=get_args(EndReason),
         cancel_reasons=get_args(CancelReason),

@@ -19,12 +19,14 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.audit import Actor
+from placement.core.errors import Unprocessable
 from placement.core.resources import Resources
 from placement.core.schemas import Offset
 from placement.core.vocabulary import GENDERS, LANGUAGES, SERVICES
 from placement.matches import requests
 from placement.matching.schema import TargetKind
-from placement.reference.places import find_municipalities, municipalities_named, place_of, town_labels
+from placement.reference.places import find_municipalities, place_of, town_labels
+from placement.reference.places import one_town as the_town
 from placement.reference.schemas import MunicipalityOut
 from placement.web.pages import Form, listed, page, page_opt, pager
 from placement.youth import service as youth
@@ -149,15 +151,11 @@ async def referral_of(session: AsyncSession, data: ReferralForm) -> YouthCreate:
 
 
 async def one_town(session: AsyncSession, name: str, field: str) -> MunicipalityOut:
-    """The one municipality `name` names; InvalidReferral if none does, or several (a danger zone
-    centred on the wrong town would leave the real one unguarded)."""
-    found = await municipalities_named(session, name)
-    if not found:
-        raise InvalidReferral(f"{field}: no municipality is named {name!r}.")
-    if len(found) > 1:
-        counties = " or ".join(f"'{m.name}, {m.county}'" for m in found)
-        raise InvalidReferral(f"{field}: {len(found)} municipalities are named {name!r}; write {counties}.")
-    return found[0]
+    """The town the form names, or the form shown again saying what to fix."""
+    try:
+        return await the_town(session, name, field)
+    except Unprocessable as refused:
+        raise InvalidReferral(refused.detail) from None
 
 
 async def referral_page(

@@ -113,8 +113,8 @@ def pager(path: str, total: int, limit: int, offset: int, **params: Any) -> dict
     (keeping the filters)."""
 
     def link(at: int) -> str:
-        kept = {k: v for k, v in params.items() if v not in (None, "")}
-        return f"{path}?{urlencode({**kept, 'offset': at})}"
+        kept = {k: v for k, v in params.items() if v not in (None, "", [])}
+        return f"{path}?{urlencode({**kept, 'offset': at}, doseq=True)}"
 
     return {
         "first": min(offset + 1, total),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from placement.core.resources import Resources
 from placement.placements.models import Placement
 from tests.conftest import TEST_PASSWORD
-from tests.factories import make_safe_house, make_youth
+from tests.factories import SPRINGFIELD, make_safe_house, make_youth
 from tests.web.test_page_guards import signed_in
 
 
@@ -105,3 +105,28 @@ async def test_a_filter_left_at_any_is_no_filter_and_a_malformed_one_is_a_400_pa
     assert anything.status_code == 200 and house["name"] in anything.text
     assert "Free beds now (2)" in anything.text
     assert malformed.status_code == 400 and "Age: &#39;fifteen&#39; is not a valid value" in malformed.text
+
+
+async def test_the_board_filters_free_beds_by_services_and_distance_from_a_town_as_the_api_does(
+    app: Any, client: httpx.AsyncClient, sign_in: Any
+) -> None:
+    staff = await sign_in("placement_staff")
+    boston_therapy = await make_safe_house(client, staff, beds=1, services=["trauma_therapy"])
+    boston_plain = await make_safe_house(client, staff, beds=1, services=["education"])
+    far_therapy = await make_safe_house(
+        client, staff, beds=1, services=["trauma_therapy"], municipality_id=str(SPRINGFIELD),
+        lat=42.10, lon=-72.59,
+    )  # fmt: skip
+    browser = await signed_in(app, staff.username)
+    try:
+        near = {"services": ["trauma_therapy"], "near": "Boston", "within_km": "25"}
+        shown = await browser.get("/board", params=near)
+        anywhere = await browser.get("/board", params={"services": ["trauma_therapy"]})
+        unknown = await browser.get("/board", params={"near": "Atlantis", "within_km": "10"})
+    finally:
+        await browser.aclose()
+    assert shown.status_code == 200, shown.text
+    assert boston_therapy["name"] in shown.text
+    assert boston_plain["name"] not in shown.text and far_therapy["name"] not in shown.text
+    assert far_therapy["name"] in anywhere.text and boston_plain["name"] not in anywhere.text
+    assert unknown.status_code == 422 and "no municipality is named &#39;Atlantis&#39;" in unknown.text

@@ -18,6 +18,7 @@ from typing import Annotated, Any, get_args
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import Provide
+from litestar.exceptions import ValidationException
 from litestar.params import Dependency, Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +34,7 @@ from caregivers.training import service as training
 from caregivers.training.schemas import CompletionCreate, CompletionOut, ModuleOut
 from placement.core.audit import Actor
 from placement.core.concurrency import etag
-from placement.core.errors import NotFound, PreconditionFailed
+from placement.core.errors import NotFound, PreconditionFailed, Unprocessable
 from placement.core.resources import Resources
 from placement.web.pages import Form, checked, page, page_opt, pager
 
@@ -149,6 +150,23 @@ async def household_page(
     """Availability and its forms, training progress, readiness per level, recording a completion,
     and the unread notifications: as `GET /households/{id}`, `/households/{id}/readiness`,
     `/caregivers/{id}/completions`, `/training/modules` and `/me/notifications` show them."""
+    return await home_page(request, id, session, actor, resources, reading, said=DONE.get(done or ""))
+
+
+async def home_page(
+    request: Request[Any, Any, Any],
+    id: uuid.UUID,
+    session: AsyncSession,
+    actor: Actor,
+    resources: Resources,
+    reading: Reading,
+    *,
+    status_code: int = 200,
+    said: str | None = None,
+    refused: str | None = None,
+    typed: AvailabilityForm | None = None,
+) -> Template:
+    """The household page; after a refused change, with why and the form as it was filled in."""
     household = await households.get_household(session, actor, id, reading)
     today = reading.now.date()
     counts_self_reported = resources.settings.readiness_counts_self_reported
@@ -164,6 +182,7 @@ async def household_page(
     return page(
         request,
         "family_home.html",
+        status_code,
         household=household,
         changes=changes,
         readiness=readiness,
@@ -174,7 +193,9 @@ async def household_page(
         statuses=get_args(AvailabilityStatus),
         missing_why=MISSING_WHY,
         today=today,
-        said=DONE.get(done or ""),
+        said=said,
+        refused=refused,
+        typed=typed,
     )
 
 
@@ -201,23 +222,29 @@ async def set_availability(
     data: Annotated[AvailabilityForm, Form],
     session: AsyncSession,
     actor: Actor,
+    resources: Resources,
     reading: ReadingNow,
 ) -> Response[Any]:
     """Open, pause until a day, or close the home, as `PUT /households/{id}/availability` with the
     version the page showed as If-Match. A pause's day is sent only with "paused" (the form shows
-    the field whatever is chosen)."""
-    change = checked(
-        {
-            "status": data.status,
-            "paused_until": (data.paused_until or None) if data.status == "paused" else None,
-            "note": data.note.strip(),
-        },
-        AvailabilityChange,
-    )
+    the field whatever is chosen). A change refused is shown on the page, as it was filled in."""
     try:
+        change = checked(
+            {
+                "status": data.status,
+                "paused_until": (data.paused_until or None) if data.status == "paused" else None,
+                "note": data.note.strip(),
+            },
+            AvailabilityChange,
+        )
         await availability.set_availability(session, actor, id, change, etag(data.version), reading)
     except PreconditionFailed:
         return await changed_meanwhile(request, session, actor, id, reading)
+    except (ValidationException, Unprocessable) as refusal:
+        why, status = refusal.detail, 400 if isinstance(refusal, ValidationException) else 422
+        return await home_page(
+            request, id, session, actor, resources, reading, status_code=status, refused=why, typed=data
+        )
     return Redirect(f"/family/households/{id}?done=availability", status_code=303)
 
 

@@ -236,3 +236,31 @@ async def test_reminders_come_a_page_at_a_time_the_latest_due_first(
     assert "Reminder number 4." not in first and 'rel="next"' in first
     assert "Reminder number 4." in second and "Reminder number 0." in second
     assert 'rel="prev"' in second and 'rel="next"' not in second
+
+
+async def test_a_refused_change_is_shown_on_the_page_with_what_was_typed_and_nothing_is_saved(
+    app: Litestar, sign_in: Any, resources: Resources
+) -> None:
+    login = await sign_in("caregiver")
+    household = await make_household(resources.sessionmaker)
+    await make_caregiver(resources.sessionmaker, household, login)
+    browser = await signed_in(app, login.username)
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    form = {
+        "status": "paused",
+        "paused_until": yesterday,
+        "note": "Back after the surgery",
+        "version": "1",
+        "_csrf_token": browser.cookies["csrftoken"],
+    }
+    try:
+        refused = await browser.post(f"/family/households/{household}/availability", data=form)
+    finally:
+        await browser.aclose()
+    assert refused.status_code == 422, refused.text
+    assert f"Not saved: paused_until: {yesterday} is not after today" in refused.text
+    assert ">Back after the surgery</textarea>" in refused.text and f'value="{yesterday}"' in refused.text
+    assert 'id="status-paused" name="status" value="paused" checked' in refused.text
+    async with resources.sessionmaker() as session:
+        home = await session.get(Household, household)
+    assert home is not None and (home.availability, home.version) == ("open", 1)

@@ -11,6 +11,7 @@ from datetime import datetime
 from arq.worker import Worker
 from litestar import Litestar, Router
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
@@ -25,7 +26,7 @@ from placement.capacity import routes as capacity_routes
 from placement.core import audit_routes, health, metrics
 from placement.core.admission import Admission, admission_middleware
 from placement.core.body_depth import refuse_deep_bodies
-from placement.core.errors import EXCEPTION_HANDLERS, problem_responses
+from placement.core.errors import EXCEPTION_HANDLERS, http_error_handler, problem_responses
 from placement.core.http import DEPENDENCIES, request_id_middleware
 from placement.core.logs import configure_logging
 from placement.core.resources import Resources, utc_now
@@ -38,6 +39,7 @@ from placement.placements.occupancy import places_taken
 from placement.reference import routes as reference_routes
 from placement.safehouses import routes as safehouse_routes
 from placement.web import routes as web_routes
+from placement.web.pages import page_or_problem
 from placement.web.session import csrf_config
 from placement.worker import worker_settings
 from placement.youth import routes as youth_routes
@@ -98,7 +100,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         guards=[authorize],
         before_request=refuse_deep_bodies,
         dependencies={**DEPENDENCIES, "places_taken": Provide(provide_places_taken, sync_to_thread=False)},
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers={**EXCEPTION_HANDLERS, HTTPException: page_or_problem(http_error_handler)},
         middleware=[request_id_middleware, admission_middleware(admission)],
         lifespan=[lifespan],
         template_config=TemplateConfig(directory=web_routes.TEMPLATES, engine=JinjaTemplateEngine),

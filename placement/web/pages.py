@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlparse
 
 import msgspec
 from litestar import Request, Response
@@ -45,8 +45,10 @@ def page(request: Request[Any, Any, Any], name: str, status_code: int = 200, **c
 
 
 def to_sign_in(request: Request[Any, Any, Any], _: Unauthorized) -> Response[Any]:
-    """A page asked for without a live sign-in: sign in, then come back."""
-    return Redirect(f"/sign-in?next={quote(request.url.path)}", status_code=303)
+    """A page asked for without a live sign-in: sign in, then come back (after a form posted once
+    the sign-in had lapsed, to the page the form was on: a form's address answers only a post)."""
+    back = request.url.path if request.method == "GET" else urlparse(request.headers.get("referer", "")).path
+    return Redirect(f"/sign-in?next={quote(safe_next(back))}", status_code=303)
 
 
 def as_page(answer_problem: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:
@@ -59,6 +61,24 @@ def as_page(answer_problem: Callable[..., Response[Any]]) -> Callable[..., Respo
         return shown
 
     return refusal_page
+
+
+NOT_PAGES = ("/api/", "/health/", "/metrics", "/schema", "/static/")
+"""What the service serves besides pages: no CSRF check, and refusals as problem documents."""
+
+
+def page_or_problem(answer_problem: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:
+    """An app-wide refusal (no such address, a method it does not take) as a page when a browser
+    asked for one, and as the API's problem document otherwise."""
+    as_a_page = as_page(answer_problem)
+
+    def refusal(request: Request[Any, Any, Any], refused: Exception) -> Response[Any]:
+        browsing = "text/html" in request.headers.get("accept", "")
+        if browsing and not request.url.path.startswith(NOT_PAGES):
+            return as_a_page(request, refused)
+        return answer_problem(request, refused)
+
+    return refusal
 
 
 def invalid_form_page(request: Request[Any, Any, Any], invalid: ValidationException) -> Response[Any]:

@@ -18,8 +18,7 @@ from litestar.datastructures import Cookie
 
 from placement.core.security.guards import SESSION_COOKIE
 from placement.core.settings import Settings
-
-NOT_PAGES = ["^/api/", "^/health/", "^/metrics", "^/schema", "^/static/"]
+from placement.web.pages import NOT_PAGES
 
 
 def page_secret(settings: Settings) -> str:
@@ -48,7 +47,7 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_secure=settings.secure_cookies,
         cookie_samesite="lax",
         cookie_httponly=True,  # the token reaches forms from the server; no script needs the cookie
-        exclude=NOT_PAGES,
+        exclude=[f"^{prefix}" for prefix in NOT_PAGES],
     )
 
 

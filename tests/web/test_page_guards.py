@@ -112,3 +112,30 @@ async def test_a_link_cannot_put_its_own_words_in_a_pages_success_line(app: Lite
     policy = spoofed.headers["content-security-policy"]  # and no script slipped into a page runs
     assert "default-src 'none'" in policy and "script-src" not in policy
     assert "frame-ancestors 'none'" in policy
+
+
+async def test_a_browser_asking_for_no_such_page_gets_a_page_and_an_api_client_a_problem(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/no-such-page", headers={"Accept": "text/html,*/*;q=0.8"})
+    api = await client.get("/api/v1/no-such-thing", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "That was not done" in page.text
+    assert api.status_code == 404 and api.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_form_posted_after_the_sign_in_lapsed_comes_back_to_its_page_after_signing_in(
+    app: Litestar,
+) -> None:
+    """The form's address answers only a post: signing in again leads to the page it was on."""
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as browser:
+        await browser.get("/sign-in")  # a page was open; its sign-in has since lapsed
+        form = {"_csrf_token": browser.cookies[CSRF_COOKIE]}
+        action = "/board/placements/00000000-0000-0000-0000-000000000001/confirm"
+        posted = await browser.post(
+            action, data=form, headers={"Referer": "http://testserver.local/board?x=1"}
+        )
+        elsewhere = await browser.post(action, data=form, headers={"Referer": "https://evil.example//evil/x"})
+    assert posted.status_code == 303 and posted.headers["location"] == "/sign-in?next=/board"
+    assert elsewhere.headers["location"] == "/sign-in?next=/"

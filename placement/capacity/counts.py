@@ -61,6 +61,10 @@ Counts = Mapping[Any, Any]
 Query = Select[*tuple[Any, ...]]
 
 
+COUNTED = "capacity.households_counted"
+"""Where a transaction keeps the households' counts it has read (`count_households`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """What a count is judged on: an instant (in the program's zone: its date is the day licences,
@@ -105,8 +109,13 @@ async def _groups(session: AsyncSession, by: Grouping) -> list[tuple[Any, str]]:
 
 
 async def count_households(session: AsyncSession, by: Grouping, reading: Reading) -> dict[Any, Counts]:
-    """The households' counts per group (None: statewide), as `count_capacity` has them."""
-    return await _grouped(session, _households(by, reading))
+    """The households' counts per group (None: statewide), as `count_capacity` has them; counted
+    once per transaction for the same reading (the dashboard's capacity and training coverage
+    both need the regions' counts, and the statement is the dearest of the counts)."""
+    counted: dict[tuple[Grouping, Reading], dict[Any, Counts]] = session.info.setdefault(COUNTED, {})
+    if (by, reading) not in counted:
+        counted[by, reading] = await _grouped(session, _households(by, reading))
+    return counted[by, reading]
 
 
 def _key(by: Grouping, kind: SQLColumnExpression[str]) -> SQLColumnExpression[Any]:

@@ -44,6 +44,11 @@ MORE_PAGES: list[tuple[str, str | Callable[[dict[str, Any]], str]]] = [
     ("placement_staff", lambda scene: f"/board?youth={scene['waiting_id']}"),  # beds to hold for them
     ("caregiver", lambda scene: f"/family/households/{scene['household_id']}/history"),
     ("program_lead", lambda scene: f"/capacity-targets/{scene['target_id']}?done=changed"),
+    ("program_lead", lambda scene: f"/capacity-what-if/{scene['what_if_id']}"),  # a what-if asked
+    (
+        "caseworker",
+        lambda scene: f"/casework/match-requests/{scene['request_id']}/why-not?target={scene['bed_id']}",
+    ),
     ("caseworker", lambda scene: f"/casework/youth/{scene['waiting_id']}"),  # with their requests
     ("caseworker", lambda scene: f"/casework/match-requests/{scene['request_id']}"),  # to cancel
 ]
@@ -100,8 +105,11 @@ async def scene(client: httpx.AsyncClient, sign_in: Any, resources: Resources) -
     target = await client.post(f"{API}/capacity/targets", json=goal, headers=lead.headers)
     assert target.status_code == 201, target.text
     scenario = {"training": {"region": "Boston"}, "reopening": {}}
-    assert (await client.post(f"{API}/capacity/what-if", json=scenario, headers=lead.headers)).is_success
+    what_if = await client.post(f"{API}/capacity/what-if", json=scenario, headers=lead.headers)
+    assert what_if.is_success, what_if.text
     return {
+        "what_if_id": what_if.json()["id"],
+        "bed_id": house["bed_list"][1]["id"],
         "users": users,
         "admin_id": users["admin"].id,
         "batch_id": batch.json()["id"],

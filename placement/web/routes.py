@@ -35,6 +35,10 @@ STATIC = Path(__file__).parent / "static"
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+def over_https(request: Request[Any, Any, Any]) -> bool:
+    return request.url.scheme == "https"
+
+
 class SignInForm(msgspec.Struct):
     username: str
     password: str
@@ -66,7 +70,7 @@ async def sign_in(
             request, "sign_in.html", status, next=safe_next(data.next), error=detail, username=data.username
         )
     response: Response[Any] = Redirect(safe_next(data.next), status_code=303)
-    response.set_cookie(session_cookie(signed_in.access_token, resources.settings))
+    response.set_cookie(session_cookie(signed_in.access_token, resources.settings, over_https(request)))
     return response
 
 
@@ -79,7 +83,7 @@ async def sign_out(
         await revoke_token(session, resources, token, resources.clock())
     audit.record(session, "sign_out", "user", actor.user_id)
     response: Response[Any] = Redirect("/sign-in", status_code=303)
-    response.set_cookie(ended_session(resources.settings))
+    response.set_cookie(ended_session(resources.settings, over_https(request)))
     return response
 
 

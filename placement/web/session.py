@@ -1,7 +1,7 @@
 """Signing in to pages: the API's own token, carried in a cookie instead of a header.
 
-The cookie is HttpOnly and SameSite=Lax (Secure when the setting says the service is served over
-HTTPS); the guard reads it on pages only, never on the API, so a form on another site cannot act
+The cookie is HttpOnly and SameSite=Lax, and Secure when the page was asked for over HTTPS or
+the setting says to; the guard reads it on pages only, never on the API, so a form on another site cannot act
 through the API with it. Every page form also carries a CSRF token (Litestar's double-submit
 check, keyed by the page secret shared by all of the service's processes).
 """
@@ -51,26 +51,21 @@ def csrf_config(settings: Settings) -> CSRFConfig:
     )
 
 
-def session_cookie(token: str, settings: Settings) -> Cookie:
-    """The signed-in page session: the token, for the browser to send back and scripts not to read."""
+def session_cookie(token: str, settings: Settings, over_https: bool) -> Cookie:
+    """The signed-in page session: the token, for the browser to send back and scripts not to read;
+    Secure when the setting says so or the page was asked for over HTTPS (directly, or through a
+    trusted proxy that says so), so it is never sent back over plain HTTP."""
     return Cookie(
         key=SESSION_COOKIE,
         value=token,
         path="/",
         httponly=True,
-        secure=settings.secure_cookies,
+        secure=settings.secure_cookies or over_https,
         samesite="lax",
-        max_age=settings.token_lifetime_hours * 3600,
+        max_age=settings.token_lifetime_hours * 3600 if token else 0,
     )
 
 
-def ended_session(settings: Settings) -> Cookie:
-    return Cookie(
-        key=SESSION_COOKIE,
-        value="",
-        path="/",
-        httponly=True,
-        secure=settings.secure_cookies,
-        samesite="lax",
-        max_age=0,
-    )
+def ended_session(settings: Settings, over_https: bool) -> Cookie:
+    """The session cookie emptied and expired: signed out."""
+    return session_cookie("", settings, over_https)

@@ -139,3 +139,19 @@ async def test_a_form_posted_after_the_sign_in_lapsed_comes_back_to_its_page_aft
         elsewhere = await browser.post(action, data=form, headers={"Referer": "https://evil.example//evil/x"})
     assert posted.status_code == 303 and posted.headers["location"] == "/sign-in?next=/board"
     assert elsewhere.headers["location"] == "/sign-in?next=/"
+
+
+@pytest.mark.parametrize(("scheme", "secure"), [("https", True), ("http", False)])
+async def test_the_session_cookie_is_secure_when_the_page_was_asked_for_over_https(
+    scheme: str, secure: bool, app: Litestar, sign_in: Any
+) -> None:
+    staff = await sign_in("placement_staff")
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url=f"{scheme}://testserver.local") as browser:
+        await browser.get("/sign-in")
+        token = browser.cookies[CSRF_COOKIE]
+        form = {"username": staff.username, "password": TEST_PASSWORD, "_csrf_token": token}
+        answer = await browser.post("/sign-in", data=form)
+    session = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("placement_session="))
+    assert answer.status_code == 303
+    assert ("Secure" in session) is secure and "HttpOnly" in session and "SameSite=lax" in session

@@ -16,7 +16,7 @@ from typing import Any
 import pygal
 from pygal.style import Style
 
-from placement.capacity.schemas import CapacityHistory, CoverageRow, NeedRow, TargetOut
+from placement.capacity.schemas import CapacityHistory, CapacityOut, CoverageRow, NeedRow, TargetOut
 
 INK, MUTED = "#1a1a1a", "#4a4a4a"
 SERIES_COLOURS = ("#0b5394", "#8a1c00", "#1d5e20", "#5b2a86", "#6b4e00", "#00545c")
@@ -64,11 +64,25 @@ Series = tuple[tuple[str, tuple[float | None, ...]], ...]
 def _render(kind: str, labels: tuple[str, ...], series: Series, options: tuple[tuple[str, Any], ...]) -> str:
     """The chart's SVG; the same figures are drawn once (pygal takes ~12 ms a chart, and the
     dashboard's figures change far less often than it is viewed)."""
-    chart = getattr(pygal, kind)(**_config(), **dict(options))
+    chart = getattr(pygal, kind)(**{**_config(), **dict(options)})
     chart.x_labels = list(labels)
     for name, values in series:
         chart.add(name, list(values))
     return SCRIPT.sub("", str(chart.render(is_unicode=True)))
+
+
+def capacity_chart(now: CapacityOut) -> str:
+    """Per region, county or kind: safe-house beds available, free places in open homes, and (by
+    place) youth awaiting, from the groups' own rows."""
+    series: list[tuple[str, tuple[float | None, ...]]] = [
+        ("Safe-house beds available", tuple(row.beds.available for row in now.rows)),
+        ("Free places in open homes", tuple(row.places.free_in_open_homes for row in now.rows)),
+    ]
+    if now.by != "kind":  # by kind the awaiting are statewide only
+        series.append(("Youth awaiting", tuple(row.youth.awaiting for row in now.rows)))
+    height = 120 + 36 * len(now.rows)  # a bar group a row, readable for 14 counties
+    groups = tuple(row.group for row in now.rows)
+    return _render("HorizontalBar", groups, tuple(series), (("height", height),))
 
 
 def history_chart(series: CapacityHistory) -> str:

@@ -63,6 +63,7 @@ async def dashboard(
         groupings=GROUPINGS,
         as_of=now.as_of,
         capacity=html_table(now),
+        capacity_svg=charts.capacity_chart(now),
         history_svg=charts.history_chart(past),
         history_weeks=_weekly_statewide(past),
         history_days=HISTORY_DAYS,

@@ -44,8 +44,11 @@ async def test_a_program_lead_reads_the_dashboard_downloads_a_table_sets_a_targe
 
     page = await signed_in_page(browser, site, lead.username, "/capacity-dashboard")
     await expect(page.get_by_role("heading", name="Capacity dashboard")).to_be_visible()
-    charts = page.locator("figure.chart svg.pygal-chart")  # drawn on the server: history, training
-    assert await charts.count() == 2
+    charts = page.locator("figure.chart svg.pygal-chart")  # on the server: now, history, training
+    assert await charts.count() == 3
+    now_chart = charts.first  # a bar group per region, its labels the regions' names
+    for region in ("Boston", "Central", "Western"):
+        await expect(now_chart.get_by_text(region, exact=True).first).to_be_attached()
     table = page.locator("table#capacity")
     headers = await table.locator("thead th").all_inner_texts()
     statewide = await table.locator("tbody tr").last.locator("th, td").all_inner_texts()

@@ -74,11 +74,18 @@ async def one_town(session: AsyncSession, name: str, field: str) -> Municipality
     return found[0]
 
 
-def town_labels(towns: list[MunicipalityOut]) -> list[str]:
-    """How to write each town so that it names one: its name, or `Name, County` when towns in
-    several counties share the name."""
-    shared = Counter(t.name.casefold() for t in towns)
-    return [t.name if shared[t.name.casefold()] == 1 else f"{t.name}, {t.county}" for t in towns]
+async def town_labels(session: AsyncSession) -> list[str]:
+    """Every town, written so that it names one: its name, or `Name, County` when towns in
+    several counties share the name (for a form's list of towns: names only, one light read)."""
+    towns = (
+        await session.execute(
+            select(Municipality.name, County.name)
+            .join(County, County.id == Municipality.county_id)
+            .order_by(Municipality.name, County.name)
+        )
+    ).all()
+    shared = Counter(name.casefold() for name, _ in towns)
+    return [name if shared[name.casefold()] == 1 else f"{name}, {county}" for name, county in towns]
 
 
 async def region_names(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:

@@ -27,7 +27,7 @@ from placement.placements.schemas import (
 )
 from placement.reference.models import County
 from placement.reference.nearby import place_filter
-from placement.reference.places import find_municipalities, one_town, place_names, region_names, town_labels
+from placement.reference.places import one_town, place_names, region_names, town_labels
 from placement.safehouses import availability
 from placement.safehouses import service as safehouses
 from placement.web.pages import Form, optional, page, page_opt, pager
@@ -124,7 +124,7 @@ async def bed_board(
         counties=await place_names(session, County),
         genders=GENDERS,
         services=SERVICES,
-        towns=town_labels(await find_municipalities(session, None, 1000)),
+        towns=await town_labels(session),
         chosen=chosen,
         end_reasons=get_args(EndReason),
         cancel_reasons=get_args(CancelReason),

@@ -25,8 +25,8 @@ from placement.core.schemas import Offset
 from placement.core.vocabulary import GENDERS, LANGUAGES, SERVICES
 from placement.matches import requests
 from placement.matching.schema import TargetKind
-from placement.reference.places import find_municipalities, place_of, town_labels
 from placement.reference.places import one_town as the_town
+from placement.reference.places import place_of, town_labels
 from placement.reference.schemas import MunicipalityOut
 from placement.web.pages import Form, listed, page, page_opt, pager
 from placement.youth import service as youth
@@ -165,14 +165,13 @@ async def referral_page(
     error: str | None,
     status_code: int,
 ) -> Template:
-    towns = await find_municipalities(session, None, 1000)
     return page(
         request,
         "casework_refer.html",
         status_code,
         typed=typed,
         error=error,
-        towns=town_labels(towns),
+        towns=await town_labels(session),
         genders=GENDERS,
         languages=LANGUAGES,
         services=SERVICES,

@@ -39,7 +39,10 @@ async def batches_page(request: Request[Any, Any, Any], session: AsyncSession, o
     """The batches so far, newest first, and the form starting one (while none is solving)."""
     offset = max(offset, 0)
     listed_batches = await batches.list_batches(session, BATCHES_PER_PAGE, offset)
-    running = next((b for b in listed_batches.items if b.status in UNSOLVED), None)
+    # Only one batch runs at a time and none starts beside it, so a running one is the newest,
+    # whichever page of the list is shown.
+    newest = (await batches.list_batches(session, 1, 0)).items
+    running = newest[0] if newest and newest[0].status in UNSOLVED else None
     return page(
         request,
         "batches.html",

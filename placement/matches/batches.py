@@ -81,31 +81,33 @@ async def count_open_requests(session: AsyncSession) -> int:
 
 
 async def list_batches(session: AsyncSession, limit: int, offset: int) -> Page[BatchSummary]:
-    """Batches, newest first."""
-    placed = func.jsonb_array_length(MatchBatch.result["assignments"])
-    rows = await session.execute(
-        select(MatchBatch, placed, func.count().over())
-        .order_by(MatchBatch.created_at.desc(), MatchBatch.id)
-        .limit(limit)
-        .offset(offset)
+    """Batches, newest first: each one's summary columns and counts only, never its stored answer
+    or its list of requests (thousands of entries each, for a statewide batch)."""
+    rows = (
+        (
+            await session.execute(
+                select(
+                    MatchBatch.id,
+                    MatchBatch.status,
+                    MatchBatch.requested_by,
+                    MatchBatch.created_at,
+                    MatchBatch.solved_at,
+                    MatchBatch.accepted_at,
+                    func.coalesce(func.cardinality(MatchBatch.request_ids), 0).label("requests"),
+                    func.jsonb_array_length(MatchBatch.result["assignments"]).label("placed"),
+                    func.count().over().label("total"),
+                )
+                .order_by(MatchBatch.created_at.desc(), MatchBatch.id)
+                .limit(limit)
+                .offset(offset)
+            )
+        )
+        .mappings()
+        .all()
     )
-    found = rows.all()
-    items = [_summary(batch, assignments) for batch, assignments, _ in found]
-    total = found[0][2] if found else await session.scalar(select(func.count(MatchBatch.id))) or 0
+    items = [BatchSummary(**{k: v for k, v in row.items() if k != "total"}) for row in rows]
+    total = rows[0]["total"] if rows else await session.scalar(select(func.count(MatchBatch.id))) or 0
     return Page(items=items, total=total, limit=limit, offset=offset)
-
-
-def _summary(batch: MatchBatch, placed: int | None) -> BatchSummary:
-    return BatchSummary(
-        id=batch.id,
-        status=batch.status,  # type: ignore[arg-type]
-        requested_by=batch.requested_by,
-        created_at=batch.created_at,
-        solved_at=batch.solved_at,
-        accepted_at=batch.accepted_at,
-        requests=len(batch.request_ids),
-        placed=placed,
-    )
 
 
 async def solve_batch(resources: Resources, batch_id: uuid.UUID, attempt: int) -> str:

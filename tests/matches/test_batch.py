@@ -103,3 +103,11 @@ async def test_accepting_some_of_a_batch_holds_only_the_chosen_and_leaves_the_ot
         for r in (chosen, left)
     }
     assert statuses == {chosen: "accepted", left: "proposed"}
+    listed = (await client.get(f"{API}/matching/batch", headers=staff.headers)).json()
+    assert listed["total"] == 1
+    assert {k: listed["items"][0][k] for k in ("id", "status", "requests", "placed")} == {
+        "id": batch["id"],
+        "status": "accepted",
+        "requests": 2,
+        "placed": 2,
+    }

@@ -234,20 +234,26 @@ async def test_the_caseload_is_shown_a_page_at_a_time(
         await browser.aclose()
 
 
+def referral_form(browser: httpx.AsyncClient, case_reference: str, **fields: str) -> dict[str, str]:
+    """The referral form as a browser posts it: a 14-year-old from Worcester with one 10 km danger
+    zone (`zone_1_place` given), with its CSRF token."""
+    return {
+        "_csrf_token": browser.cookies[CSRF_COOKIE],
+        "case_reference": case_reference,
+        "date_of_birth": date(date.today().year - 14, 1, 2).isoformat(),
+        "gender": "male",
+        "origin": "Worcester",
+        "zone_1_km": "10",
+        **fields,
+    }
+
+
 async def test_a_referral_naming_no_known_town_is_shown_again_with_what_was_typed(
     app: Litestar, client: httpx.AsyncClient, sign_in: Any
 ) -> None:
     caseworker = await sign_in("caseworker")
     browser = await signed_in(app, caseworker.username)
-    form = {
-        "_csrf_token": browser.cookies["csrftoken"],
-        "case_reference": "MA-TYPO-1",
-        "date_of_birth": date(date.today().year - 14, 1, 2).isoformat(),
-        "gender": "male",
-        "origin": "Worcester",
-        "zone_1_place": "Atlantis",
-        "zone_1_km": "10",
-    }
+    form = referral_form(browser, "MA-TYPO-1", zone_1_place="Atlantis")
     try:
         answer = await browser.post("/casework/refer", data=form)
         assert answer.status_code == 400
@@ -276,15 +282,7 @@ async def test_a_danger_zone_naming_a_town_two_counties_share_must_say_which(
         session.add(twin)
     caseworker = await sign_in("caseworker")
     browser = await signed_in(app, caseworker.username)
-    form = {
-        "_csrf_token": browser.cookies["csrftoken"],
-        "case_reference": "MA-TWIN-1",
-        "date_of_birth": date(date.today().year - 14, 1, 2).isoformat(),
-        "gender": "female",
-        "origin": "Worcester",
-        "zone_1_place": "springfield",
-        "zone_1_km": "10",
-    }
+    form = referral_form(browser, "MA-TWIN-1", zone_1_place="springfield")
     try:
         offered = await browser.get("/casework/refer")
         shared = await browser.post("/casework/refer", data=form)

@@ -10,11 +10,12 @@ because the refused request's transaction rolls back.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -37,6 +38,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -111,22 +113,22 @@ def _key(session: AsyncSession) -> bytes | None:
     return key
 
 
-def hashed_fields(entry: Any, seq: int) -> dict[str, Any]:
-    """What an entry's hash covers: its place in the chain and every recorded field (`entry` is an
-    `AuditEntry` or a row with the same columns)."""
+def hashed_fields(entry: Mapping[str, Any] | RowMapping, seq: int) -> dict[str, Any]:
+    """What an entry's hash covers: its place in the chain and every recorded field (`entry` is a
+    row of the audit table, by column name)."""
     return {
         "seq": seq,
-        "at": entry.at.astimezone(UTC).isoformat(),
-        "actor_id": str(entry.actor_id) if entry.actor_id else None,
-        "actor": entry.actor,
-        "role": entry.role,
-        "action": entry.action,
-        "entity": entry.entity,
-        "entity_id": entry.entity_id,
-        "outcome": entry.outcome,
-        "status": entry.status,
-        "request_id": entry.request_id,
-        "detail": entry.detail,
+        "at": entry["at"].astimezone(UTC).isoformat(),
+        "actor_id": str(entry["actor_id"]) if entry["actor_id"] else None,
+        "actor": entry["actor"],
+        "role": entry["role"],
+        "action": entry["action"],
+        "entity": entry["entity"],
+        "entity_id": entry["entity_id"],
+        "outcome": entry["outcome"],
+        "status": entry["status"],
+        "request_id": entry["request_id"],
+        "detail": entry["detail"],
     }
 
 
@@ -191,38 +193,49 @@ async def insert_unsealed(connection: asyncpg.Connection, entries: list[dict[str
 
 def read_and_recorded(query: Select[*tuple[Any, ...]]) -> Statement:
     """`query`, and in the same statement an entry recording that it was read (written only when
-    it found a row), for `read_recorded`: the entry's recorded fields are its named parameters."""
+    it found a row), for `Reads.recorded`: the entry's recorded fields are its named parameters."""
     found = query.cte("found")
     entry = select(*(bindparam(name, type_=AUDIT_TABLE.c[name].type) for name in RECORDED))
     insert_entry = insert(AUDIT_TABLE).from_select(list(RECORDED), entry.select_from(found).limit(1))
     return compiled(select(found).add_cte(insert_entry.cte("recorded")))
 
 
-async def read_recorded(
-    session: AsyncSession,
-    statement: Statement,
-    action: str,
-    entity: str,
-    entity_id: object,
-    **values: Any,
-) -> asyncpg.Record | None:
-    """Run a `read_and_recorded` statement: one round trip reads the record and audits the read.
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """Audited reads on the driver: the connection they run on, who reads, and what to call once
+    an entry recording a read has committed (it tells the sealer, at once or after the commit)."""
 
-    On a session that has begun no transaction it needs none (the statement commits itself, and
-    the sealer is told at once); inside one, the entry commits or rolls back with it."""
+    connection: asyncpg.Connection
+    actor: Actor
+    request_id: str | None
+    committed: Callable[[], None]
+
+    async def recorded(
+        self, statement: Statement, action: str, entity: str, entity_id: object, **values: Any
+    ) -> asyncpg.Record | None:
+        """Run a `read_and_recorded` statement: one round trip reads the record and audits the read."""
+        fields = entry_fields(self.actor, self.request_id, action, entity, entity_id, "allowed", None, {})
+        recorded = {**fields, "detail": json.dumps(fields["detail"])}
+        row: asyncpg.Record | None = await statement.fetchrow(self.connection, **values, **recorded)
+        if row is not None:
+            self.committed()
+        return row
+
+
+def _nothing_to_announce() -> None:
+    """A session without a sealer to tell (a command's, a test's)."""
+
+
+async def reads_in(session: AsyncSession, actor: Actor) -> Reads:
+    """Audited reads on the session's own connection. If the session has begun no transaction a
+    read needs none (its statement commits itself, and the sealer is told at once); inside one,
+    the entry commits or rolls back with it, and the unit of work tells the sealer."""
+    await session.flush()  # the driver does not autoflush: a change just made must show
     connection = await driver_connection(session, in_transaction=False)
-    fields = entry_fields(
-        session.info.get("actor", SYSTEM), session.info.get("request_id"), action, entity, entity_id,
-        "allowed", None, {},
-    )  # fmt: skip
-    recorded = {**fields, "detail": json.dumps(fields["detail"])}
-    row: asyncpg.Record | None = await statement.fetchrow(connection, **values, **recorded)
-    if row is not None:
-        if connection.is_in_transaction():
-            session.info["audit_recorded"] = True  # announced to the sealer after the commit
-        elif session.info.get("audit_committed") is not None:
-            session.info["audit_committed"]()
-    return row
+    committed: Callable[[], None] = session.info.get("audit_committed") or _nothing_to_announce
+    if connection.is_in_transaction():
+        committed = functools.partial(session.info.__setitem__, "audit_recorded", True)
+    return Reads(connection, actor, session.info.get("request_id"), committed)
 
 
 async def write_pending(session: AsyncSession) -> int:
@@ -312,19 +325,22 @@ async def verify_chain(session: AsyncSession, batch: int = 5000) -> ChainReport:
     prev_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     while True:
         rows = (
-            await session.scalars(
-                select(AuditEntry).where(AuditEntry.seq >= expected_seq).order_by(AuditEntry.seq).limit(batch)
+            await session.execute(
+                select(AUDIT_TABLE)
+                .where(AuditEntry.seq >= expected_seq)
+                .order_by(AuditEntry.seq)
+                .limit(batch)
             )
-        ).all()
-        if not rows:
-            return ChainReport(checked=checked, head=f"{expected_seq - 1}:{prev_hash}", unsealed=unsealed)
+        ).mappings()
+        last_checked = checked
         for entry in rows:
-            assert entry.seq is not None  # selected by seq
-            if entry.seq != expected_seq:
-                return ChainReport(checked, entry.seq, f"entries {expected_seq}..{entry.seq - 1} are missing")
-            if entry.prev_hash != prev_hash:
-                return ChainReport(checked, entry.seq, "its previous-hash does not match the entry before it")
-            if chain_hash(prev_hash, hashed_fields(entry, entry.seq), _key(session)) != entry.hash:
-                return ChainReport(checked, entry.seq, "its content does not match its hash (edited)")
-            prev_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
-        session.expunge_all()
+            seq = entry["seq"]
+            if seq != expected_seq:
+                return ChainReport(checked, seq, f"entries {expected_seq}..{seq - 1} are missing")
+            if entry["prev_hash"] != prev_hash:
+                return ChainReport(checked, seq, "its previous-hash does not match the entry before it")
+            if chain_hash(prev_hash, hashed_fields(entry, seq), _key(session)) != entry["hash"]:
+                return ChainReport(checked, seq, "its content does not match its hash (edited)")
+            prev_hash, expected_seq, checked = entry["hash"], expected_seq + 1, checked + 1
+        if checked == last_checked:
+            return ChainReport(checked=checked, head=f"{expected_seq - 1}:{prev_hash}", unsealed=unsealed)

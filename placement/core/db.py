@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 import asyncpg
 from sqlalchemy import DateTime, MetaData, func
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.util import greenlet_spawn
 
 from placement.core.settings import Settings
 
@@ -79,3 +82,27 @@ async def driver_connection(session: AsyncSession, *, in_transaction: bool = Tru
         # The dialect's own lazy BEGIN, so its later COMMIT or ROLLBACK ends this transaction.
         await raw.dbapi_connection._start_transaction()  # type: ignore[union-attr]
     return driver
+
+
+@asynccontextmanager
+async def pooled_driver(
+    engine: AsyncEngine, harmless: tuple[type[BaseException], ...] = ()
+) -> AsyncIterator[asyncpg.Connection]:
+    """A connection from the engine's pool (its size and wait), used straight on the driver: none
+    of a session's cost. One left by anything but a `harmless` exception (a request cancelled
+    mid-statement, a failure) is closed, not handed to its next user. A failure to connect is
+    raised as the engine raises it (`DBAPIError`), which the raw pool does not do."""
+    failure = engine.dialect.loaded_dbapi.Error
+    try:
+        pooled = await engine.raw_connection()
+    except failure as refused:
+        raise DBAPIError.instance(None, None, refused, failure, dialect=engine.dialect) from refused
+    try:
+        yield pooled.driver_connection
+    except harmless:
+        await greenlet_spawn(pooled.close)
+        raise
+    except BaseException:
+        await greenlet_spawn(pooled.invalidate)
+        raise
+    await greenlet_spawn(pooled.close)

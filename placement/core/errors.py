@@ -205,6 +205,20 @@ def driver_data_handler(request: Request[Any, Any, Any], exc: asyncpg.exceptions
     return problem(400, UNUSABLE_VALUE, request)
 
 
+CONNECTION_LOST = (
+    asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08: the connection failed
+    asyncpg.exceptions.OperatorInterventionError,  # class 57: the server shut the session down
+    asyncpg.exceptions.InternalClientError,  # the driver's connection is in no state to go on
+)
+"""A connection lost under a statement run straight through the driver (the engine's own way of
+saying so is a `DBAPIError` with `connection_invalidated`): the connection is closed, not pooled."""
+
+
+def driver_connection_lost_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.error("database connection lost on %s %s", request.method, route_of(request))
+    return problem(503, UNAVAILABLE, request, retry_after=RETRY_AFTER_SECONDS)
+
+
 OVERLOADED = "The service is busy; nothing was changed. Try again in a moment."
 RETRY_AFTER_SECONDS = 1
 
@@ -244,6 +258,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     IntegrityError: integrity_handler,
     DBAPIError: database_error_handler,
     asyncpg.exceptions.DataError: driver_data_handler,
+    **dict.fromkeys(CONNECTION_LOST, driver_connection_lost_handler),
     RedisError: redis_down_handler,
     PoolTimeout: pool_exhausted_handler,
     Exception: unexpected_handler,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from litestar import Request
@@ -19,8 +20,8 @@ from placement.core.errors import DomainError, Unauthorized
 from placement.core.idempotency import IdempotentCreate
 from placement.core.logs import REQUEST_ID
 from placement.core.resources import Resources
-from placement.core.security.guards import ANONYMOUS, record_denial
-from placement.core.uow import unit_of_work
+from placement.core.security.guards import ANONYMOUS, record_refusal
+from placement.core.uow import reads_on_driver, unit_of_work
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,80}$")
 POLICY = (
@@ -88,31 +89,39 @@ def provide_resources(request: Request[Any, Any, Any]) -> Resources:
     return resources
 
 
+@asynccontextmanager
+async def refusals_audited(request: Request[Any, Any, Any], actor: audit.Actor) -> AsyncIterator[None]:
+    """Audit a refusal of access (401/403/404, or a probe) the block raises: the refused
+    request's own work is not kept, so the entry is written on its own."""
+    try:
+        yield
+    except DomainError as refusal:
+        if refusal.audited:
+            await record_refusal(request, actor, refusal.status, refusal.detail)
+        raise
+
+
 async def provide_session(
     request: Request[Any, Any, Any], actor: audit.Actor, resources: Resources
 ) -> AsyncGenerator[AsyncSession, None]:
-    """The request's one transaction: committed after the handler returns, rolled back on error.
+    """The request's one transaction: committed after the handler returns, rolled back on error."""
+    async with (
+        refusals_audited(request, actor),
+        unit_of_work(resources.sessionmaker, actor, request.state.get("request_id")) as session,
+    ):
+        yield session
 
-    A refusal of access (401/403/404, or a probe) is audited by one autocommitted insert.
-    """
+
+async def provide_reads(
+    request: Request[Any, Any, Any], actor: audit.Actor, resources: Resources
+) -> AsyncGenerator[audit.Reads, None]:
+    """For a route that is one audited read: a pooled connection and no ORM session."""
     request_id = request.state.get("request_id")
-    try:
-        async with unit_of_work(resources.sessionmaker, actor, request_id) as session:
-            yield session
-    except DomainError as refusal:
-        if refusal.audited:
-            handler = request.scope["route_handler"]
-            await record_denial(
-                resources,
-                actor,
-                handler.handler_name,
-                handler.opt.get("entity", "api"),
-                request.path_params.get("id"),
-                refusal.status,
-                request_id,
-                refusal.detail,
-            )
-        raise
+    async with (
+        refusals_audited(request, actor),
+        reads_on_driver(resources.engine, actor, request_id, resources.sealer.nudge) as reads,
+    ):
+        yield reads
 
 
 def provide_idempotent(
@@ -132,6 +141,7 @@ def provide_idempotent(
 DEPENDENCIES = {
     "idempotent": Provide(provide_idempotent, sync_to_thread=False),
     "session": Provide(provide_session),
+    "reads": Provide(provide_reads),
     "actor": Provide(current_actor, sync_to_thread=False),
     "resources": Provide(provide_resources, sync_to_thread=False),
 }

@@ -7,7 +7,7 @@ import uuid
 from litestar import Router, get, patch, post
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.core.audit import Actor
+from placement.core.audit import Actor, Reads
 from placement.core.idempotency import IdempotentCreate
 from placement.core.resources import Resources
 from placement.core.schemas import Limit, Offset, Page
@@ -45,8 +45,8 @@ async def refer_youth(
 
 
 @get("/youth/{id:uuid}", opt=ROLES)
-async def get_youth(id: uuid.UUID, session: AsyncSession, actor: Actor, resources: Resources) -> YouthOut:
-    return await service.get_youth(session, actor, id, resources.clock().date())
+async def get_youth(id: uuid.UUID, reads: Reads, resources: Resources) -> YouthOut:
+    return await service.read_youth(reads, id, resources.clock().date())
 
 
 @patch("/youth/{id:uuid}", opt=ROLES)

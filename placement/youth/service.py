@@ -146,21 +146,25 @@ async def youth_to_change(session: AsyncSession, actor: Actor, youth_id: uuid.UU
 
 @functools.cache
 def one_youth_read(caseload_only: bool) -> Statement:
-    """`one_youth`, recording the read in the same statement (`audit.read_recorded`)."""
+    """`one_youth`, recording the read in the same statement (`audit.Reads.recorded`)."""
     return audit.read_and_recorded(_one_record(caseload_only))
 
 
-async def get_youth(session: AsyncSession, actor: Actor, youth_id: uuid.UUID, today: date) -> YouthOut:
+async def read_youth(reads: audit.Reads, youth_id: uuid.UUID, today: date) -> YouthOut:
     """One youth's record, as an audited read: the hottest one, so the record is read and the read
-    recorded in one statement on the driver (no transaction of its own)."""
-    await session.flush()  # the driver does not autoflush: a change just made must show
-    statement = one_youth_read(caseload_of(actor) is not None)
-    row = await audit.read_recorded(
-        session, statement, "read_youth", ENTITY, youth_id, youth_id=youth_id, caseworker_id=actor.user_id
+    recorded in one statement on the driver."""
+    statement = one_youth_read(caseload_of(reads.actor) is not None)
+    row = await reads.recorded(
+        statement, "read_youth", ENTITY, youth_id, youth_id=youth_id, caseworker_id=reads.actor.user_id
     )
     if row is None:
         raise NotFound(f"No youth with id {youth_id} on your caseload.")
     return _youth_out(row, today)
+
+
+async def get_youth(session: AsyncSession, actor: Actor, youth_id: uuid.UUID, today: date) -> YouthOut:
+    """`read_youth` on the session's connection (inside its transaction, if it has begun one)."""
+    return await read_youth(await audit.reads_in(session, actor), youth_id, today)
 
 
 async def list_youth(

@@ -38,7 +38,7 @@ from placement.core.audit import (
     verify_chain,
 )
 from placement.core.audit_sealer import AuditSealer, KeyMismatch, seal_batch
-from placement.core.db import create_engine
+from placement.core.db import create_engine, pooled_driver
 from placement.core.resources import Resources
 from placement.core.security.models import User
 from placement.core.settings import Settings
@@ -425,7 +425,8 @@ async def test_an_anchor_shows_a_tail_rewritten_with_recomputed_hashes(resources
             prev = tail[0].prev_hash
             for entry in tail:
                 assert entry.seq is not None and prev is not None
-                entry.prev_hash, entry.hash = prev, chain_hash(prev, hashed_fields(entry, entry.seq), key)
+                fields = hashed_fields({name: getattr(entry, name) for name in audit.RECORDED}, entry.seq)
+                entry.prev_hash, entry.hash = prev, chain_hash(prev, fields, key)
                 prev = entry.hash
             await session.flush()
             after = await verify_chain(session)
@@ -576,7 +577,7 @@ async def test_a_sealer_with_another_key_leaves_the_entries_for_one_with_the_rig
     try:
         async with asyncio.timeout(5):
             while True:  # until it gets the lock the app's own sealer may hold for a moment
-                async with wrong.begin() as conn:
+                async with pooled_driver(wrong) as conn, conn.transaction():
                     with contextlib.suppress(KeyMismatch):
                         outcome = await seal_batch(conn, b"not the chain's key", 100)
                         assert outcome is None, "sealed with another key"  # None: the lock was busy

@@ -256,3 +256,54 @@ def test_a_burst_far_past_the_pool_gets_only_201_409_and_503_and_no_bed_twice(
     assert set(burst["statuses"]) <= {"201", "409", "503"}, burst["statuses"]
     assert burst["statuses"]["201"] == 3 and burst["statuses"]["503"] > 0, burst["statuses"]
     assert burst["invariants"]["hold"], burst["invariants"]
+
+
+async def test_an_audited_read_past_the_wait_for_a_connection_is_a_503_with_nothing_recorded(
+    one_bed: OneBed, settings: Settings, resources: Resources
+) -> None:
+    """The read runs on a connection taken straight from the pool, without a session: the same
+    wait, the same 503, and no entry claiming the record was read."""
+    staff, bed = one_bed.staff, one_bed.bed
+    async with tight_app(settings, db_pool_size=1, max_in_flight=5, queue_wait_seconds=0.3) as tight:
+        assert (await tight.get(f"{API}/me", headers=staff.headers)).status_code == 200  # token cached
+        async with bed_locked(resources, bed):
+            waiting = asyncio.create_task(hold(tight, staff, one_bed.youth[0], bed))
+            await asyncio.sleep(0.2)
+            refused = await tight.get(f"{API}/youth/{one_bed.youth[1]}", headers=staff.headers)
+            assert_shed(refused)
+        assert (await waiting).status_code == 201
+        read = await tight.get(f"{API}/youth/{one_bed.youth[1]}", headers=staff.headers)
+        assert read.status_code == 200, read.text
+
+    async with resources.sessionmaker() as session:
+        asked = [refused.headers["x-request-id"], read.headers["x-request-id"]]
+        recorded = await session.scalars(
+            select(AuditEntry.request_id).where(
+                AuditEntry.entity_id == one_bed.youth[1], AuditEntry.request_id.in_(asked)
+            )
+        )
+        assert list(recorded) == [read.headers["x-request-id"]]
+
+
+async def test_an_audited_read_on_a_connection_the_database_dropped_is_a_503_then_reads_resume(
+    client: httpx.AsyncClient, sign_in: Any, settings: Settings, resources: Resources
+) -> None:
+    """A dropped connection is closed, not handed back to the pool for the next read."""
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    youth_id = (await make_youth(client, staff, caseworker))["id"]
+    app = create_app(replace(settings, db_pool_size=1))
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+            base_url="http://restarted.local",
+        ) as restarted,
+    ):
+        assert (await restarted.get(f"{API}/youth/{youth_id}", headers=staff.headers)).status_code == 200
+        async with app.state.resources.engine.connect() as pooled:  # the app's one pooled connection
+            pid = await pooled.scalar(text("SELECT pg_backend_pid()"))
+        async with resources.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        lost = await restarted.get(f"{API}/youth/{youth_id}", headers=staff.headers)
+        assert lost.status_code == 503 and lost.headers["retry-after"] == "1", lost.text
+        assert (await restarted.get(f"{API}/youth/{youth_id}", headers=staff.headers)).status_code == 200

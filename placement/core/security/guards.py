@@ -52,7 +52,9 @@ def allow(*roles: str, entity: str) -> dict[str, Any]:
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    """The token of the `Authorization: Bearer` header, read from the raw headers (on every request)."""
+    sent = next((value for name, value in connection.scope["headers"] if name == b"authorization"), b"")
+    scheme, _, token = sent.decode("latin-1").partition(" ")
     if scheme.lower() != "bearer":
         return None
     return token.strip() or None
@@ -66,25 +68,21 @@ def credential(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRout
     return token
 
 
-async def record_denial(
-    resources: Resources,
-    actor: audit.Actor,
-    action: str,
-    entity: str,
-    entity_id: object | None,
-    status: int,
-    request_id: str | None,
-    reason: str,
+async def record_refusal(
+    connection: ASGIConnection[Any, Any, Any, Any], actor: audit.Actor, status: int, reason: str
 ) -> None:
-    """Audit a refusal in one autocommitted statement (the refused request's own transaction
-    rolls back), on the audit's own connections: it never waits behind requests for the pool."""
+    """Audit a refusal of this request, in one autocommitted statement on the audit's own
+    connections (the refused request's transaction rolls back, and a refusal never waits behind
+    requests for the pool): the route's action and entity, and the record its path names."""
+    resources: Resources = connection.app.state.resources
+    handler = connection.scope["route_handler"]
     await audit.record_at_once(
         resources.sealer.engine,
         actor,
-        request_id,
-        action,
-        entity,
-        entity_id,
+        connection.scope.get("state", {}).get("request_id"),
+        handler.handler_name,
+        handler.opt.get("entity", "api"),
+        connection.path_params.get("id"),
         outcome="denied",
         status=status,
         reason=reason,
@@ -97,10 +95,6 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
     if handler.opt.get("public"):
         return
     resources: Resources = connection.app.state.resources
-    action = handler.handler_name
-    entity = handler.opt.get("entity", "api")
-    entity_id = connection.path_params.get("id")
-    request_id = connection.scope.get("state", {}).get("request_id")
     token = credential(connection, handler)
     try:
         if token is None:
@@ -111,10 +105,10 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
         attempt = await anonymous_attempt(resources, address)
         if attempt is None or attempt <= ANONYMOUS_AUDIT_PER_MINUTE or is_power_of_ten(attempt):
             reason = str(refused) if attempt is None else f"{refused} (attempt {attempt} this minute)"
-            await record_denial(resources, ANONYMOUS, action, entity, entity_id, 401, request_id, reason)
+            await record_refusal(connection, ANONYMOUS, 401, reason)
         raise Unauthorized(str(refused)) from None
     connection.scope["user"] = actor
-    if actor.role not in handler.opt.get("roles", frozenset()):
+    if actor.role not in handler.opt.get("roles", ()):
         reason = f"the role {actor.role} may not use {handler.handler_name} ({connection.url.path})"
-        await record_denial(resources, actor, action, entity, entity_id, 403, request_id, reason)
+        await record_refusal(connection, actor, 403, reason)
         raise Forbidden(reason)

@@ -63,6 +63,10 @@ class Admission:
                 self._give_turn()
 
     async def _take_turn(self) -> None:
+        if not self._turns.locked():  # a place is free and nobody waits for one: no wait to bound
+            await self._turns.acquire()
+            self.in_flight += 1
+            return
         self.waiting += 1
         try:
             async with asyncio.timeout(self.wait):

@@ -61,6 +61,9 @@ class ServiceMetrics:
             buckets=REQUEST_BUCKETS,
             registry=registry,
         )
+        self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        """Each (route, method, status)'s counter and histogram: looked up on every request. Few:
+        routes and methods are templates and a closed list, statuses the service's own."""
         self.pool_size = Gauge(
             "placement_db_pool_size", "Connections in the database pool", registry=registry
         )
@@ -98,8 +101,16 @@ class ServiceMetrics:
         )
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
-        self.request_seconds.labels(route, method, str(status)).observe(seconds)
+        labels = (route, method, status)
+        series = self._request_series.get(labels)
+        if series is None:  # a route, method and status not seen yet: find its two series once
+            answered = (route, method, str(status))
+            series = self._request_series[labels] = (
+                self.requests.labels(*answered),
+                self.request_seconds.labels(*answered),
+            )
+        series[0].inc()
+        series[1].observe(seconds)
 
     def observe_sealing(self, delays: list[float]) -> None:
         """An `AuditSealer` observer: each sealed entry's delay, in seconds."""

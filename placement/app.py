@@ -59,7 +59,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        resources = await Resources.open(settings, clock)
+        resources = await Resources.open(settings, clock, prompt_sealing=settings.run_worker_inline)
         app.state.resources = resources
         app.state.admission = admission
         resources.sealer.observers.append(service_metrics.observe_sealing)

@@ -1,7 +1,9 @@
 """`placement bench api`: the service's routes against floors running the same SQL on bare asyncpg.
 
 Both servers run under uvicorn in subprocesses of their own, against a throw-away database loaded
-with ~200 safe houses; one cheap keep-alive HTTP/1.1 client in this process drives each in turn.
+with ~200 safe houses, the service beside its arq worker process as `placement serve --workers N`
+runs it (the worker seals the audit chain); one cheap keep-alive HTTP/1.1 client in this process
+drives each in turn.
 The scenarios: free-bed searches, audited youth reads, and holds placed and cancelled, each beside
 its floor; and a burst of holds at once on the real service alone, after which the database's
 invariants are checked directly. The figures are compared with each scenario's targets.
@@ -36,6 +38,7 @@ from placement.core import migrate
 from placement.core.databases import throwaway_database
 from placement.core.embedded import embedded_servers
 from placement.core.settings import Settings, plain_postgres_url
+from placement.serving import servers_in_environment, worker_process
 
 APP_MODULE = "placement.bench.api"  # not __name__: that is "__main__" under `python -m`
 FLOOR_FACTORY = "placement.bench.floor:floor_app"
@@ -228,6 +231,8 @@ def run_api_bench(
         bench_settings = stack.enter_context(bench_database(settings, runner))
         data = runner.run(load_bench_data(bench_settings, houses, demand))
         real_port = stack.enter_context(serving(f"{APP_MODULE}:real_app", bench_settings))
+        stack.enter_context(servers_in_environment(bench_settings))
+        stack.enter_context(worker_process())  # as `placement serve` runs: its sealer seals
         real = Target("real", real_port, API_PREFIX, data.token)
         comparisons = []
         if chosen:

@@ -2,10 +2,12 @@
 
 Entries are buffered on the session while a request runs and inserted, unsealed, just before its
 commit: an entry commits atomically with the change it records, and a rolled-back request leaves
-none. No lock is taken on that path. The sealer (`placement.core.audit_sealer`) then chains the
-committed entries, in insertion order, under a short lock of its own: each gets its place (`seq`)
-and its hash over the previous entry's hash. A refusal is written by a single autocommitted insert,
-because the refused request's transaction rolls back.
+none. An audited read (`Reads`) records itself in the statement that reads, which commits by
+itself or with the session's transaction. No lock is taken on either path. The sealer
+(`placement.core.audit_sealer`) then chains the committed entries, in insertion order, under a
+short lock of its own: each gets its place (`seq`) and its hash over the previous entry's hash. A
+refusal is written by a single autocommitted insert, because the refused request's transaction
+rolls back.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from placement.core.compiled import Statement, compiled, param
-from placement.core.db import Base, driver_connection
+from placement.core.db import Base, driver_connection, pooled_driver
 
 AUDIT_LOCK_KEY = 0x61756469  # "audi": the sealer's advisory lock, held only while it seals
 GENESIS_HASH = "0" * 64
@@ -260,9 +262,8 @@ async def record_at_once(
 ) -> None:
     """Write one entry in a single autocommitted statement (for refusals, whose request rolls back)."""
     fields = entry_fields(actor, request_id, action, entity, entity_id, outcome, status, detail)
-    async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()  # no transaction begun: the insert autocommits
-        await insert_unsealed(raw.driver_connection, [fields])
+    async with pooled_driver(engine) as connection:  # no transaction begun: the insert autocommits
+        await insert_unsealed(connection, [fields])
 
 
 @dataclass(frozen=True, slots=True)

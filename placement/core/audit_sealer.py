@@ -1,11 +1,14 @@
 """The audit sealer: chains committed audit entries soon after they commit.
 
 Requests insert their entries unsealed and take no lock. Every process that serves requests or runs
-jobs keeps one sealer on a connection of its own. A sealer is woken by its own process's commits
-(and every `interval` seconds regardless, for entries other processes wrote), takes the chain's
-advisory lock for one short transaction, reads the chain's head and the oldest unsealed entries in
-insertion order, and gives each its `seq`, the previous hash and its own hash. Sealers of different
-processes take turns under that lock; requests never wait for it.
+jobs keeps one sealer on a connection of its own. The worker's seals promptly: every `interval`
+seconds, and whenever its own process commits entries. So does a process that runs the worker
+inline. An API process beside a worker keeps a backstop sealer, which seals only entries left
+waiting past a moment (the worker stopped, or was never started), so that serving requests costs it
+no sealing while the worker runs. A sealer takes the chain's advisory lock for one short
+transaction, reads the chain's head and the oldest unsealed entries in insertion order, and gives
+each its `seq`, the previous hash and its own hash. Sealers of different processes take turns under
+that lock; requests never wait for it.
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Interval, bindparam, exists, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -36,12 +39,25 @@ from placement.core.db import pooled_driver
 log = logging.getLogger("placement.audit")
 Observe = Callable[[list[float]], None]
 KEY_MISMATCH_RETRY_S = 30
-DATABASE_FAILURES = (SQLAlchemyError, asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+DATABASE_FAILURES = (
+    SQLAlchemyError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    OSError,
+)
 """What a sealer retries after: the pool's errors, and the driver's its statements raise."""
 
 # The sealer's statements, run straight on the driver: it seals on every busy process, several
 # times a second, and through the engine's layers they had cost a twentieth of a process's CPU.
 _ANY_UNSEALED = compiled(select(exists().where(AuditEntry.seq.is_(None))))
+_ANY_KEPT_WAITING = compiled(
+    select(
+        exists().where(
+            AuditEntry.seq.is_(None), AuditEntry.at < func.now() - bindparam("waited", type_=Interval)
+        )
+    )
+)
 _TRY_LOCK = compiled(select(func.pg_try_advisory_xact_lock(AUDIT_LOCK_KEY)))
 _HEAD = compiled(
     select(AUDIT_TABLE).where(AuditEntry.seq.is_not(None)).order_by(AuditEntry.seq.desc()).limit(1)
@@ -106,6 +122,12 @@ class AuditSealer:
     """One process's sealer: `start()` runs it in the background, `nudge()` after a commit with
     entries wakes it, `close()` stops it.
 
+    A prompt sealer (the worker's, or a process's that runs the worker inline) seals every
+    `interval` seconds and whenever its process commits entries. A backstop sealer (an API process
+    beside a worker) is not woken by its commits: it seals only once some entry has waited past
+    `backstop` seconds, which happens when no prompt sealer is running. The API processes thus
+    spend no time sealing while the worker does it, and the delay stays bounded if it stops.
+
     Its `engine` is the process's audit connections, apart from the requests' pool: the sealer's,
     and one for refusals, so that recording a refusal never queues behind requests.
     """
@@ -115,11 +137,13 @@ class AuditSealer:
         engine: AsyncEngine,
         key: bytes | None,
         *,
-        interval: float = 0.25,
+        interval: float = 0.1,
         gather: float = 0.02,
         batch: int = 5000,
+        backstop: float | None = None,
     ) -> None:
         self.engine = engine
+        self.backstop = None if backstop is None else timedelta(seconds=backstop)
         self._key = key
         self._interval = interval
         self._gather = gather  # a moment for concurrent commits to join the same batch
@@ -145,15 +169,16 @@ class AuditSealer:
         await self.engine.dispose()
 
     def nudge(self) -> None:
-        """Entries were committed: seal them soon."""
+        """Entries were committed: seal them soon (a backstop sealer leaves that to the prompt one)."""
         self.recorded = True
-        self._wake.set()
+        if self.backstop is None:
+            self._wake.set()
 
     async def seal_pending(self) -> int:
         """Seal every entry committed so far, unless another sealer is at it; returns how many
         were sealed. Raises KeyMismatch."""
         total = 0
-        async with pooled_driver(self.engine) as connection:
+        async with pooled_driver(self.engine, harmless=(KeyMismatch,)) as connection:
             while await _ANY_UNSEALED.fetchval(connection):  # autocommitted: no lock when there are none
                 async with connection.transaction():
                     delays = await seal_batch(connection, self._key, self._batch)
@@ -177,6 +202,11 @@ class AuditSealer:
         except (KeyMismatch, TimeoutError, *DATABASE_FAILURES) as failure:
             log.error("audit entries left unsealed at exit: %s", failure)
 
+    async def _entries_kept_waiting(self) -> bool:
+        """Some entry has waited past the backstop (by the database's clock against the entry's)."""
+        async with pooled_driver(self.engine) as connection:
+            return bool(await _ANY_KEPT_WAITING.fetchval(connection, waited=self.backstop))
+
     async def run(self) -> None:
         """Seal when nudged, and every `interval` seconds, until cancelled; outages are retried."""
         while True:
@@ -186,10 +216,14 @@ class AuditSealer:
             await asyncio.sleep(self._gather)
             self._wake.clear()
             try:
-                await self.seal_pending()
+                if self.backstop is None or await self._entries_kept_waiting():
+                    await self.seal_pending()
             except KeyMismatch as mismatch:
                 log.error("audit sealing refused, retrying in %d s: %s", KEY_MISMATCH_RETRY_S, mismatch)
                 await asyncio.sleep(KEY_MISMATCH_RETRY_S)
             except DATABASE_FAILURES as failure:
                 log.warning("audit sealing failed, retrying in a second: %s", type(failure).__name__)
+                await asyncio.sleep(1)
+            except Exception:  # never the end of the sealer: entries would wait until a restart
+                log.exception("audit sealing failed unexpectedly, retrying in a second")
                 await asyncio.sleep(1)

@@ -4,7 +4,9 @@ For the hottest paths (the free-beds search, audited reads, the audit insert), S
 per-execution work — building the statement, its cache key, the ORM result — costs more than the
 database does. The statement is still written with the models' expressions; it is compiled for
 asyncpg once, and run on the session's own connection (`placement.core.db.driver_connection`), in
-the session's transaction. Values bind by name; asyncpg prepares and caches the statement.
+the session's transaction, or on a connection taken from the pool without a session
+(`placement.core.db.pooled_driver`: audited reads, the audit sealer). Values bind by name; asyncpg
+prepares and caches the statement.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Database: declarative base, engine and the unit of work every request, job and command uses."""
+"""Database: declarative base, the engine and its pool, and connections used straight on the driver."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 import asyncpg
-from sqlalchemy import DateTime, MetaData, func
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import DateTime, MetaData, event, func
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from placement.core.settings import Settings
@@ -43,8 +45,9 @@ class Timestamps:
 
 
 def create_engine(settings: Settings, pool_size: int | None = None) -> AsyncEngine:
-    """An engine with a fixed pool: a checkout that waits longer than the setting fails (503)."""
-    return create_async_engine(
+    """An engine with a fixed pool: a checkout that waits longer than the setting fails (503), and
+    a connection the server closed while it sat in the pool is replaced, not handed out."""
+    engine = create_async_engine(
         settings.sqlalchemy_url,
         pool_size=pool_size or settings.db_pool_size,
         max_overflow=0,  # a fixed pool: overflow connections would be opened and closed under load
@@ -53,6 +56,16 @@ def create_engine(settings: Settings, pool_size: int | None = None) -> AsyncEngi
         echo=settings.echo_sql,
         hide_parameters=not settings.echo_sql,  # bound values are confidential: keep them out of logs
     )
+    event.listen(engine.sync_engine.pool, "checkout", refuse_closed_connection)
+    return engine
+
+
+def refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """A pooled connection the server has since closed (a restart, a terminated backend): the pool
+    drops it and checks out another. The driver knows without a round trip, so no ping is paid;
+    statements run on the driver are not seen by the engine's own disconnect handling."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def create_sessionmaker(
@@ -100,9 +113,16 @@ async def pooled_driver(
     try:
         yield pooled.driver_connection
     except harmless:
-        await greenlet_spawn(pooled.close)
+        await hand_back(pooled)
         raise
     except BaseException:
         await greenlet_spawn(pooled.invalidate)
         raise
-    await greenlet_spawn(pooled.close)
+    await hand_back(pooled)
+
+
+async def hand_back(pooled: PoolProxiedConnection) -> None:
+    """Return a connection to the pool, unless it is left inside a transaction of the driver's,
+    which the pool's reset would not see: then it is closed."""
+    in_transaction = pooled.driver_connection.is_in_transaction()  # type: ignore[union-attr]
+    await greenlet_spawn(pooled.invalidate if in_transaction else pooled.close)

@@ -207,11 +207,14 @@ def driver_data_handler(request: Request[Any, Any, Any], exc: asyncpg.exceptions
 
 CONNECTION_LOST = (
     asyncpg.exceptions.PostgresConnectionError,  # SQLSTATE class 08: the connection failed
-    asyncpg.exceptions.OperatorInterventionError,  # class 57: the server shut the session down
+    asyncpg.exceptions.AdminShutdownError,  # 57P01: the server ended the session (a restart)
+    asyncpg.exceptions.CrashShutdownError,  # 57P02
+    asyncpg.exceptions.CannotConnectNowError,  # 57P03: the server is starting or stopping
     asyncpg.exceptions.InternalClientError,  # the driver's connection is in no state to go on
 )
 """A connection lost under a statement run straight through the driver (the engine's own way of
-saying so is a `DBAPIError` with `connection_invalidated`): the connection is closed, not pooled."""
+saying so is a `DBAPIError` with `connection_invalidated`). The pool replaces the connection at
+its next checkout (`db.refuse_closed_connection`); the client may retry."""
 
 
 def driver_connection_lost_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

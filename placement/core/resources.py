@@ -17,6 +17,9 @@ from placement.core.offload import BACKGROUND_NICENESS, ProcessPool
 from placement.core.security.token_cache import TokenCache
 from placement.core.settings import Settings
 
+SEALING_BACKSTOP_S = 0.5
+"""How long an API process beside a worker lets an entry wait before sealing it itself."""
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -49,11 +52,18 @@ class Resources:
     """Program leads' solves: what-ifs and the unmet-need count, which never hold a batch up."""
 
     @classmethod
-    async def open(cls, settings: Settings, clock: Callable[[], datetime] = utc_now) -> Resources:
+    async def open(
+        cls, settings: Settings, clock: Callable[[], datetime] = utc_now, *, prompt_sealing: bool = True
+    ) -> Resources:
+        """The process's resources; `prompt_sealing=False` for an API process beside a worker,
+        which leaves sealing to the worker's sealer and only backs it up (`AuditSealer`)."""
         engine = create_engine(settings)
         redis = await create_job_pool(settings)
         key = settings.audit_key.encode() if settings.audit_key else None
-        sealer = AuditSealer(create_engine(settings, pool_size=2), key)  # off the requests' pool
+        backstop = None if prompt_sealing else SEALING_BACKSTOP_S
+        sealer = AuditSealer(
+            create_engine(settings, pool_size=2), key, backstop=backstop
+        )  # off the requests' pool
         sessionmaker = create_sessionmaker(engine, key, sealer.nudge)
         return cls(
             settings,

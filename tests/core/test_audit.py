@@ -71,6 +71,7 @@ async def test_the_chain_is_intact_after_normal_use_and_names_an_edited_row(
 ) -> None:
     staff = await sign_in("placement_staff")
     await make_safe_house(client, staff, beds=2)
+    await resources.sealer.seal_pending()  # the API process's sealer only backs the worker's up
     async with resources.engine.connect() as conn:
         session_report = await verify_chain_on(conn)
         assert session_report.intact, session_report
@@ -90,6 +91,7 @@ async def test_the_chain_names_the_gap_where_a_row_was_deleted(
 ) -> None:
     staff = await sign_in("placement_staff")
     await make_safe_house(client, staff, beds=2)
+    await resources.sealer.seal_pending()  # the API process's sealer only backs the worker's up
     async with resources.engine.connect() as conn:
         last = await conn.scalar(select(func.max(AuditEntry.seq)))
         assert last is not None

@@ -18,6 +18,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from placement.core.audit import (
 )
 from placement.core.audit_sealer import AuditSealer, KeyMismatch, seal_batch
 from placement.core.db import create_engine, pooled_driver
-from placement.core.resources import Resources
+from placement.core.resources import SEALING_BACKSTOP_S, Resources
 from placement.core.security.models import User
 from placement.core.settings import Settings
 from placement.core.uow import unit_of_work
@@ -48,7 +49,7 @@ from tests.factories import API, make_safe_house
 
 REPO = Path(__file__).resolve().parents[2]
 SEALING_FAILED = "audit sealing failed"  # the sealer's warning before it retries
-SEALED_WITHIN = 1.0  # seconds from commit to sealed, for another process's entries (tick: 0.25 s)
+SEALED_WITHIN = 1.0  # seconds from commit to sealed, for another process's entries (backstop: 0.5 s)
 
 
 # --- writer processes -----------------------------------------------------------------------------
@@ -198,15 +199,18 @@ async def users_of_run(resources: Resources, run: str) -> dict[str, str]:
         return {name: str(user_id) for name, user_id in rows.all()}
 
 
-async def sealed(resources: Resources, *where: Any, within: float = 2.0) -> list[AuditEntry]:
-    """The entries matching `where`, once every one of them is sealed (fails after `within` s)."""
+async def sealed(
+    resources: Resources, *where: Any, within: float = 2.0, none_left: bool = False
+) -> list[AuditEntry]:
+    """The entries matching `where`, once every one of them is sealed (fails after `within` s);
+    with `none_left`, once none matches any longer."""
     deadline = time.monotonic() + within
     while True:
         async with resources.sessionmaker() as session:
             entries = list(
                 (await session.scalars(select(AuditEntry).where(*where).order_by(AuditEntry.id))).all()
             )
-        if entries and all(e.seq is not None for e in entries):
+        if (entries or none_left) and all(e.seq is not None for e in entries):
             return entries
         assert time.monotonic() < deadline, f"{sum(e.seq is None for e in entries)} entries still unsealed"
         await asyncio.sleep(0.02)
@@ -374,6 +378,35 @@ async def test_another_processs_commits_are_sealed_within_a_second_by_the_period
         f"\nsealing delay over {len(delays)} commits of another process: p50 {p50:.3f} s, max {worst:.3f} s"
     )
     assert worst <= SEALED_WITHIN
+
+
+async def test_an_api_process_beside_a_worker_seals_only_entries_kept_waiting_past_the_backstop(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources
+) -> None:
+    """The test app is an API process with no worker inline: its commits do not wake its sealer,
+    which seals only once an entry has waited past the backstop (the worker's prompt sealer is not
+    running here). A prompt sealer in the same place seals at its next tick."""
+    assert resources.sealer.backstop == timedelta(seconds=SEALING_BACKSTOP_S)
+    staff = await sign_in("placement_staff")
+    await sealed(resources, AuditEntry.seq.is_(None), within=5.0, none_left=True)
+    assert await waited_to_be_sealed(resources, client, staff) >= timedelta(seconds=SEALING_BACKSTOP_S)
+
+    key = resources.sessionmaker.kw["info"]["audit_key"]
+    prompt = AuditSealer(resources.sealer.engine, key, interval=0.05)
+    prompt.start()
+    try:
+        assert await waited_to_be_sealed(resources, client, staff) < timedelta(seconds=SEALING_BACKSTOP_S)
+    finally:
+        await prompt.stop()
+
+
+async def waited_to_be_sealed(resources: Resources, client: httpx.AsyncClient, staff: Any) -> timedelta:
+    """How long the entries of one audited request (a new safe house) waited for the sealer."""
+    house = await make_safe_house(client, staff, beds=0)
+    entries = await sealed(resources, AuditEntry.entity_id == house["id"], within=5.0)
+    sealed_at = {e.sealed_at for e in entries}
+    assert len(sealed_at) == 1 and None not in sealed_at  # sealed in one batch
+    return sealed_at.pop() - min(e.at for e in entries)  # type: ignore[operator]
 
 
 # --- 3. tampering ----------------------------------------------------------------------------------

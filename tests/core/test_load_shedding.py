@@ -307,3 +307,29 @@ async def test_an_audited_read_on_a_connection_the_database_dropped_is_a_503_the
         lost = await restarted.get(f"{API}/youth/{youth_id}", headers=staff.headers)
         assert lost.status_code == 503 and lost.headers["retry-after"] == "1", lost.text
         assert (await restarted.get(f"{API}/youth/{youth_id}", headers=staff.headers)).status_code == 200
+
+
+async def test_a_connection_the_database_closed_while_pooled_is_replaced_before_anyone_uses_it(
+    client: httpx.AsyncClient, sign_in: Any, settings: Settings, resources: Resources
+) -> None:
+    """Closed while idle (a restart between requests): the pool sees it at checkout, for a session
+    and for a read on the driver alike, and takes a fresh connection: no answer fails."""
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    youth_id = (await make_youth(client, staff, caseworker))["id"]
+    app = create_app(replace(settings, db_pool_size=1))
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
+            base_url="http://restarted.local",
+        ) as restarted,
+    ):
+        for path in (f"{API}/youth/{youth_id}", f"{API}/youth"):
+            assert (await restarted.get(path, headers=staff.headers)).status_code == 200
+            async with app.state.resources.engine.connect() as pooled:
+                pid = await pooled.scalar(text("SELECT pg_backend_pid()"))
+            async with resources.engine.connect() as conn:
+                await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            await asyncio.sleep(0.5)  # the driver notices the closed socket meanwhile
+            answer = await restarted.get(path, headers=staff.headers)
+            assert answer.status_code == 200, answer.text

@@ -229,10 +229,10 @@ def run_api_bench(
     with contextlib.ExitStack() as stack:
         runner = stack.enter_context(asyncio.Runner(loop_factory=client_loop_factory()))
         bench_settings = stack.enter_context(bench_database(settings, runner))
-        data = runner.run(load_bench_data(bench_settings, houses, demand))
-        real_port = stack.enter_context(serving(f"{APP_MODULE}:real_app", bench_settings))
         stack.enter_context(servers_in_environment(bench_settings))
-        stack.enter_context(worker_process())  # as `placement serve` runs: its sealer seals
+        stack.enter_context(worker_process())  # as `placement serve` runs it, the chain's sealer;
+        data = runner.run(load_bench_data(bench_settings, houses, demand))  # it starts meanwhile
+        real_port = stack.enter_context(serving(f"{APP_MODULE}:real_app", bench_settings))
         real = Target("real", real_port, API_PREFIX, data.token)
         comparisons = []
         if chosen:

@@ -69,9 +69,10 @@ def servers_in_environment(settings: Settings) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def worker_process() -> Iterator[subprocess.Popen[bytes]]:
-    """`placement worker` as a child process, stopped with SIGTERM (then waited for) on the way out."""
-    process = subprocess.Popen(WORKER_COMMAND)  # noqa: S603 - our own interpreter and command
+def worker_process(output: int | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """`placement worker` as a child process, stopped with SIGTERM (then waited for) on the way out;
+    its log goes where this process's does, or to `output` (e.g. `subprocess.DEVNULL`)."""
+    process = subprocess.Popen(WORKER_COMMAND, stdout=output, stderr=output)  # noqa: S603 - our own command
     try:
         yield process
     finally:

@@ -18,6 +18,7 @@ import importlib.util
 import json
 import resource
 import signal
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -230,8 +231,8 @@ def run_api_bench(
         runner = stack.enter_context(asyncio.Runner(loop_factory=client_loop_factory()))
         bench_settings = stack.enter_context(bench_database(settings, runner))
         stack.enter_context(servers_in_environment(bench_settings))
-        stack.enter_context(worker_process())  # as `placement serve` runs it, the chain's sealer;
-        data = runner.run(load_bench_data(bench_settings, houses, demand))  # it starts meanwhile
+        worker = stack.enter_context(worker_process(subprocess.DEVNULL))  # the chain's sealer, as
+        data = runner.run(load_bench_data(bench_settings, houses, demand))  # in `placement serve`
         real_port = stack.enter_context(serving(f"{APP_MODULE}:real_app", bench_settings))
         real = Target("real", real_port, API_PREFIX, data.token)
         comparisons = []
@@ -240,6 +241,8 @@ def run_api_bench(
             for scenario in chosen:
                 comparisons.append(compare(runner, scenario, real, floor, data, concurrency, warmup, seconds))
         dsn = plain_postgres_url(bench_settings.sqlalchemy_url)
+        if worker.poll() is not None:  # its sealing would have fallen to the API's backstop
+            raise click.ClickException(f"the worker exited with status {worker.returncode} during the run")
         return ApiBenchResult(
             concurrency=concurrency,
             seconds=seconds,

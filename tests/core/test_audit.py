@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 import httpx
@@ -11,8 +12,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from placement.core.audit import AuditEntry, ChainReport, verify_chain
+from placement.core.audit import Actor, AuditEntry, ChainReport, verify_chain
 from placement.core.resources import Resources
+from placement.core.uow import unit_of_work
+from placement.youth.service import get_youth
 from tests.factories import API, make_safe_house, make_youth
 
 
@@ -139,3 +142,27 @@ async def test_a_flood_of_unauthenticated_requests_cannot_fill_the_trail(
     entries = await entries_for(resources, entity_id=youth_id)
     assert len(entries) == 21  # the first 20 this minute, then the 100th
     assert "attempt 100 this minute" in entries[-1].detail["reason"]
+
+
+class Undone(Exception):
+    """Raised to roll a unit of work back."""
+
+
+@pytest.mark.parametrize("begun", [True, False], ids=["inside-a-transaction", "before-any-statement"])
+async def test_a_read_recorded_on_a_session_commits_with_its_transaction_or_by_itself(
+    client: httpx.AsyncClient, sign_in: Any, resources: Resources, begun: bool
+) -> None:
+    """`reads_in`: once the session has begun a transaction the read's entry is part of it (a
+    rollback leaves none); before that the statement commits itself, and the entry stays."""
+    staff, caseworker = await sign_in("placement_staff"), await sign_in("caseworker")
+    youth_id = uuid.UUID((await make_youth(client, staff, caseworker))["id"])
+    actor = Actor(user_id=staff.id, name=staff.username, role="placement_staff")
+    marker = uuid.uuid4().hex
+    with pytest.raises(Undone):
+        async with unit_of_work(resources.sessionmaker, actor, marker) as session:
+            if begun:
+                await session.execute(select(1))
+            await get_youth(session, actor, youth_id, date.today())
+            raise Undone
+    recorded = await entries_for(resources, request_id=marker, action="read_youth")
+    assert len(recorded) == (0 if begun else 1)

@@ -50,6 +50,25 @@ async def test_a_queued_request_gives_up_after_the_wait() -> None:
     await _enter(admission)  # the turn it gave up is not lost
 
 
+async def test_a_request_arriving_as_a_place_frees_does_not_overtake_the_one_queued_for_it() -> None:
+    """A free place is taken without a wait only when nobody is queued: the woken request first."""
+    admission = Admission(limit=1, queue=10, wait=5)
+    order: list[str] = []
+
+    async def enter(name: str) -> None:
+        async with admission.turn():
+            order.append(name)
+            await asyncio.sleep(0)
+
+    async with admission.turn():
+        queued = asyncio.create_task(enter("queued"))
+        await asyncio.sleep(0.01)
+    late = asyncio.create_task(enter("late"))  # the place is free, but the queued request is woken
+    await asyncio.gather(queued, late)
+    assert order == ["queued", "late"]
+    assert (admission.in_flight, admission.waiting) == (0, 0)
+
+
 async def _enter(admission: Admission) -> None:
     async with admission.turn():
         await asyncio.sleep(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
@@ -345,3 +346,23 @@ def test_api_publishes_the_port_it_serves_on_all_interfaces(
         for port in services["api"].get("ports") or []
     }
     assert params["port"] in targets, f"api serves {params['port']} but publishes {targets}"
+
+
+def test_the_install_the_app_services_run_holds_every_package_the_project_ships(
+    services: dict[str, Service],
+) -> None:
+    """The migrate service copies the source into the shared volume and installs it from there: a
+    top-level package left out of the copy installs nothing, and the api and worker fail to import."""
+    project = tomllib.loads((COMPOSE_FILE.parent / "pyproject.toml").read_text())
+    packages = {
+        pattern.rstrip("*.") for pattern in project["tool"]["setuptools"]["packages"]["find"]["include"]
+    }
+    script = services["migrate"]["command"][-1]
+    copied = {
+        PurePosixPath(word).name
+        for words in shell_commands(script)
+        if words[0] == "cp"
+        for word in words[1:-1]
+        if word.startswith("/app/")
+    }
+    assert packages <= copied, f"the migrate service does not copy {sorted(packages - copied)}"

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy import func, literal_column, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.capacity.counts import Reading, count_capacity
@@ -117,7 +117,7 @@ async def read_history(
     )
     if every == "week":
         week = func.date_trunc(literal_column("'week'"), local_day)
-        query = query.distinct(week).order_by(week, CapacitySnapshot.period_start.desc())
+        query = query.ext(distinct_on(week)).order_by(week, CapacitySnapshot.period_start.desc())
     else:
         query = query.order_by(CapacitySnapshot.period_start)
     found = await session.execute(query)

@@ -62,6 +62,7 @@ def real_app() -> Litestar:
 @dataclass(frozen=True, slots=True)
 class ApiBenchResult:
     concurrency: int
+    workers: int
     seconds: float
     warmup: float
     houses: int
@@ -163,6 +164,7 @@ def report(result: ApiBenchResult) -> str:
     """Every scenario's figures and verdict, then the overall verdict, as printed."""
     lines = [
         f"{result.concurrency} clients, {result.seconds:g} s after {result.warmup:g} s warm-up per server; "
+        f"the service in {result.workers} API process{'es' if result.workers > 1 else ''} beside its worker; "
         f"{result.houses} safe houses, {result.beds} beds, {result.placements} held or occupied, "
         f"{result.youth} youth"
     ]
@@ -217,6 +219,7 @@ def run_api_bench(
     scenarios: frozenset[str] = frozenset({"free-beds"}),
     burst: int = 2000,
     burst_beds: int = 10,
+    workers: int = 1,
 ) -> ApiBenchResult:
     """Set up servers and data, run the chosen scenarios in order, and tear everything down."""
     chosen = [scenario for scenario in SCENARIOS if scenario.name in scenarios]
@@ -233,7 +236,7 @@ def run_api_bench(
         stack.enter_context(servers_in_environment(bench_settings))
         worker = stack.enter_context(worker_process(subprocess.DEVNULL))  # the chain's sealer, as
         data = runner.run(load_bench_data(bench_settings, houses, demand))  # in `placement serve`
-        real_port = stack.enter_context(serving(f"{APP_MODULE}:real_app", bench_settings))
+        real_port = stack.enter_context(serving(f"{APP_MODULE}:real_app", bench_settings, workers=workers))
         real = Target("real", real_port, API_PREFIX, data.token)
         comparisons = []
         if chosen:
@@ -245,6 +248,7 @@ def run_api_bench(
             raise click.ClickException(f"the worker exited with status {worker.returncode} during the run")
         return ApiBenchResult(
             concurrency=concurrency,
+            workers=workers,
             seconds=seconds,
             warmup=warmup,
             houses=data.houses,
@@ -311,6 +315,13 @@ def chosen_scenarios(names: tuple[str, ...]) -> frozenset[str]:
     help="Free beds the burst's holds are for.",
 )
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="API processes serving the service (as `placement serve --workers N`); the floor keeps one.",
+)
+@click.option(
     "--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures here."
 )
 def api_bench(
@@ -321,6 +332,7 @@ def api_bench(
     houses: int,
     burst: int,
     burst_beds: int,
+    workers: int,
     json_path: Path | None,
 ) -> None:
     """The service's routes over HTTP against bare asyncpg floors running the same SQL, and a burst."""
@@ -334,6 +346,7 @@ def api_bench(
             chosen_scenarios(scenarios),
             burst,
             burst_beds,
+            workers,
         )
     click.echo(report(result))
     if json_path is not None:

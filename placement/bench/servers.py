@@ -28,12 +28,12 @@ def free_port() -> int:
         return port
 
 
-def uvicorn_command(factory: str, port: int) -> list[str]:
+def uvicorn_command(factory: str, port: int, workers: int = 1) -> list[str]:
     loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
     http = "httptools" if importlib.util.find_spec("httptools") else "h11"
     return [
         sys.executable, "-m", "uvicorn", "--factory", factory,
-        "--host", HOST, "--port", str(port), "--workers", "1", "--no-access-log",
+        "--host", HOST, "--port", str(port), "--workers", str(workers), "--no-access-log",
         "--loop", loop, "--http", http, "--log-level", "warning",
     ]  # fmt: skip
 
@@ -50,16 +50,18 @@ def server_env(settings: Settings, extra: Mapping[str, str] | None = None) -> di
 
 
 @contextlib.contextmanager
-def serving(factory: str, settings: Settings, env: Mapping[str, str] | None = None) -> Iterator[int]:
-    """Run `factory` under uvicorn in a subprocess (with `env` added to its environment); yield its
-    port once it accepts connections.
+def serving(
+    factory: str, settings: Settings, env: Mapping[str, str] | None = None, workers: int = 1
+) -> Iterator[int]:
+    """Run `factory` under uvicorn in a subprocess (with `env` added to its environment; `workers`
+    processes under uvicorn's supervisor); yield its port once it accepts connections.
 
     The subprocess gets a session of its own, so a Ctrl-C reaches only this process, which then
     stops it here, whatever happened meanwhile.
     """
     port = free_port()
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running uvicorn
-        uvicorn_command(factory, port), env=server_env(settings, env), start_new_session=True
+        uvicorn_command(factory, port, workers), env=server_env(settings, env), start_new_session=True
     )
     try:
         wait_until_listening(process, port, factory)

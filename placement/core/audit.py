@@ -115,7 +115,7 @@ def _key(session: AsyncSession) -> bytes | None:
     return key
 
 
-def hashed_fields(entry: Mapping[str, Any] | RowMapping, seq: int) -> dict[str, Any]:
+def hashed_fields(entry: Mapping[str, Any] | RowMapping | asyncpg.Record, seq: int) -> dict[str, Any]:
     """What an entry's hash covers: its place in the chain and every recorded field (`entry` is a
     row of the audit table, by column name)."""
     return {

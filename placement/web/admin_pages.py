@@ -16,7 +16,7 @@ from litestar.params import Parameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from placement.core.audit import Actor, Outcome, anchor_holds, verify_chain
+from placement.core.audit import Actor, Outcome, anchor_holds, count_unsealed, verify_chain
 from placement.core.audit_routes import read_audit
 from placement.core.errors import Conflict
 from placement.core.resources import Resources
@@ -163,10 +163,12 @@ async def audit_trail(
     actor_id: Annotated[str | None, Parameter(max_length=40)] = None,
     outcome: Annotated[str | None, Parameter(max_length=10)] = None,
     anchor: Annotated[str | None, Parameter(max_length=100)] = None,
+    verify: bool = False,
     offset: Offset = 0,
 ) -> Template:
-    """The audit trail newest first, filtered as `GET /audit`, and whether the chain holds
-    (as `placement audit verify` says, with an anchor kept from an earlier verify if given)."""
+    """The audit trail newest first, filtered as `GET /audit`; whether an anchor kept from an
+    earlier verify is still in the chain; and, when asked (`verify`), whether the whole chain holds,
+    as `placement audit verify` says. That walks every entry, so browsing the trail does not."""
     chosen = {
         "entity": entity or None,
         "entity_id": entity_id or None,
@@ -186,7 +188,8 @@ async def audit_trail(
         ENTRIES_PER_PAGE,
         offset,
     )
-    report = await verify_chain(session)
+    report = await verify_chain(session) if verify else None
+    unsealed = report.unsealed if report else await count_unsealed(session)
     anchored: bool | str | None = None
     if anchor:
         try:
@@ -201,6 +204,7 @@ async def audit_trail(
         chosen=chosen,
         outcomes=get_args(Outcome),
         report=report,
+        unsealed=unsealed,
         anchor=anchor,
         anchored=anchored,
     )

@@ -38,6 +38,7 @@ MORE_PAGES: list[tuple[str, str | Callable[[dict[str, Any]], str]]] = [
     (ANONYMOUS, "/sign-in?next=/board"),
     ("caseworker", "/board"),  # a refusal, as a page
     ("admin", "/audit?outcome=denied&anchor=1:not-a-hash"),
+    ("admin", "/audit?verify=true"),  # the chain's report
     ("admin", "/audit?actor_id=not-an-id"),  # a malformed filter: a 400 page
     ("admin", lambda scene: f"/audit?entity=user&entity_id={scene['admin_id']}"),
     ("placement_staff", lambda scene: f"/batches/{scene['batch_id']}"),  # a solved batch to review

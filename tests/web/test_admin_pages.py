@@ -52,6 +52,8 @@ async def test_an_admin_adds_a_user_changes_its_role_deactivates_it_and_reads_th
 
     await page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit trail").click()
     await expect(page.get_by_role("heading", name="Audit trail", level=1)).to_be_visible()
+    await expect(page.locator("#chain-status")).to_contain_text("Not verified on this view")
+    await page.get_by_role("link", name="Verify the whole chain").click()
     await expect(page.locator("#chain-status")).to_contain_text("Chain intact")
     await page.get_by_label("Record id").fill(str(user.id))
     await page.get_by_role("button", name="Show").click()

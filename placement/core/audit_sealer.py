@@ -48,8 +48,8 @@ DATABASE_FAILURES = (
 )
 """What a sealer retries after: the pool's errors, and the driver's its statements raise."""
 
-# The sealer's statements, run straight on the driver: it seals on every busy process, several
-# times a second, and through the engine's layers they had cost a twentieth of a process's CPU.
+# The sealer's statements, run straight on the driver: a sealer looks several times a second and
+# seals every entry, and through the engine's layers they had cost a twentieth of a process's CPU.
 _ANY_UNSEALED = compiled(select(exists().where(AuditEntry.seq.is_(None))))
 _ANY_KEPT_WAITING = compiled(
     select(

@@ -39,6 +39,7 @@ from placement.core.db import pooled_driver
 log = logging.getLogger("placement.audit")
 Observe = Callable[[list[float]], None]
 KEY_MISMATCH_RETRY_S = 30
+LOCK_RETRY_S = 0.02  # an exiting process waits this long between tries for a busy chain lock
 DATABASE_FAILURES = (
     SQLAlchemyError,
     asyncpg.PostgresError,
@@ -174,14 +175,18 @@ class AuditSealer:
         if self.backstop is None:
             self._wake.set()
 
-    async def seal_pending(self) -> int:
-        """Seal every entry committed so far, unless another sealer is at it; returns how many
-        were sealed. Raises KeyMismatch."""
+    async def seal_pending(self, *, wait_for_lock: bool = False) -> int:
+        """Seal every entry committed so far, unless another sealer is at it (then leave them to
+        it, or with `wait_for_lock` take turns after it); returns how many were sealed. Raises
+        KeyMismatch."""
         total = 0
         async with pooled_driver(self.engine, harmless=(KeyMismatch,)) as connection:
             while await _ANY_UNSEALED.fetchval(connection):  # autocommitted: no lock when there are none
                 async with connection.transaction():
                     delays = await seal_batch(connection, self._key, self._batch)
+                if delays is None and wait_for_lock:
+                    await asyncio.sleep(LOCK_RETRY_S)
+                    continue
                 if delays is None:
                     break
                 for observe in self.observers:
@@ -193,12 +198,14 @@ class AuditSealer:
 
     async def seal_before_exit(self, within: float = 5.0) -> None:
         """Seal what is pending if this process recorded anything (a command that only read leaves
-        the chain alone); give up after `within` seconds, leaving the rest to the running sealers."""
+        the chain alone), taking turns with other sealers: a sealer busy at the moment may have read
+        its batch before this process's last commit. Give up after `within` seconds, leaving the
+        rest to the running sealers."""
         if not self.recorded:
             return
         try:
             async with asyncio.timeout(within):
-                await self.seal_pending()
+                await self.seal_pending(wait_for_lock=True)
         except (KeyMismatch, TimeoutError, *DATABASE_FAILURES) as failure:
             log.error("audit entries left unsealed at exit: %s", failure)
 

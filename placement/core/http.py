@@ -16,12 +16,13 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
+from placement.core.db import pooled_driver
 from placement.core.errors import DomainError, Unauthorized
 from placement.core.idempotency import IdempotentCreate
 from placement.core.logs import REQUEST_ID
 from placement.core.resources import Resources
 from placement.core.security.guards import ANONYMOUS, record_refusal
-from placement.core.uow import reads_on_driver, unit_of_work
+from placement.core.uow import unit_of_work
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,80}$")
 POLICY = (
@@ -115,13 +116,14 @@ async def provide_session(
 async def provide_reads(
     request: Request[Any, Any, Any], actor: audit.Actor, resources: Resources
 ) -> AsyncGenerator[audit.Reads, None]:
-    """For a route that is one audited read: a pooled connection and no ORM session."""
-    request_id = request.state.get("request_id")
+    """For a route that is one audited read: a connection from the same pool (its size, its wait,
+    its 503) and no ORM session, whose one statement reads, records and commits by itself. A
+    refusal leaves the connection as it came out."""
     async with (
         refusals_audited(request, actor),
-        reads_on_driver(resources.engine, actor, request_id, resources.sealer.nudge) as reads,
+        pooled_driver(resources.engine, harmless=(DomainError,)) as connection,
     ):
-        yield reads
+        yield audit.Reads(connection, actor, request.state.get("request_id"), resources.sealer.nudge)
 
 
 def provide_idempotent(

@@ -1,17 +1,14 @@
 """The unit of work: one transaction, its audit entries written just before the commit, and its
-announcements made just after (the audit sealer's nudge among them). And its light sibling for a
-route that is a single audited read: a pooled connection on the driver, no ORM session."""
+announcements made just after (the audit sealer's nudge among them)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from placement.core import audit
-from placement.core.db import pooled_driver
-from placement.core.errors import DomainError
 
 
 @asynccontextmanager
@@ -36,14 +33,3 @@ async def unit_of_work(
 def after_commit(session: AsyncSession, announce: Callable[[], Awaitable[object]]) -> None:
     """Run `announce` once this unit of work has committed (never if it rolls back)."""
     session.info.setdefault("after_commit", []).append(announce)
-
-
-@asynccontextmanager
-async def reads_on_driver(
-    engine: AsyncEngine, actor: audit.Actor, request_id: str | None, committed: Callable[[], None]
-) -> AsyncIterator[audit.Reads]:
-    """Audited reads on a pooled connection, each committing itself: no transaction to end, and
-    none of a session's cost, which is a third of such a request's. A full pool still sheds with
-    503, as for a session; a refusal leaves the connection as it came out."""
-    async with pooled_driver(engine, harmless=(DomainError,)) as connection:
-        yield audit.Reads(connection, actor, request_id, committed)

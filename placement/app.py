@@ -25,13 +25,12 @@ from caregivers.training import routes as training_routes
 from placement.capacity import routes as capacity_routes
 from placement.core import audit_routes, health, metrics
 from placement.core.admission import Admission, admission_middleware
-from placement.core.body_depth import refuse_deep_bodies
 from placement.core.errors import EXCEPTION_HANDLERS, http_error_handler, problem_responses
-from placement.core.http import DEPENDENCIES, request_id_middleware
+from placement.core.http import DEPENDENCIES, request_id_middleware, require_screening, screen_request
 from placement.core.logs import configure_logging
 from placement.core.resources import Resources, utc_now
 from placement.core.security import routes as security_routes
-from placement.core.security.guards import PUBLIC, authorize
+from placement.core.security.guards import PUBLIC
 from placement.core.settings import Settings
 from placement.matches import routes as match_routes
 from placement.placements import routes as placement_routes
@@ -97,8 +96,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
     )
     app = Litestar(
         route_handlers=[api, health.router, metrics.router, web_routes.router, web_routes.static],
-        guards=[authorize],
-        before_request=refuse_deep_bodies,
+        before_request=screen_request,
         dependencies={**DEPENDENCIES, "places_taken": Provide(provide_places_taken, sync_to_thread=False)},
         exception_handlers={**EXCEPTION_HANDLERS, HTTPException: page_or_problem(http_error_handler)},
         middleware=[request_id_middleware, admission_middleware(admission)],
@@ -117,6 +115,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         ),
         debug=False,
     )
+    require_screening(app)
     document_problems(app)
     metrics.instrument(app, service_metrics)
     return app

@@ -37,7 +37,7 @@ def nested_deeper_than(body: bytes, limit: int) -> bool:
 
 async def refuse_deep_bodies(request: Request[Any, Any, Any]) -> Response[Any] | None:
     """Answer 400 to a body nested deeper than MAX_BODY_DEPTH, on routes that decode one (a
-    `before_request` hook: it runs after the guards, before the body is decoded)."""
+    part of the `before_request` hook: it runs after the guard, before the body is decoded)."""
     if "data" not in request.route_handler.parsed_fn_signature.parameters:
         return None
     if not nested_deeper_than(await request.body(), MAX_BODY_DEPTH):

@@ -8,9 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
+from litestar import Litestar, get
+from litestar.exceptions import ImproperlyConfiguredException
 from litestar.handlers import HTTPRouteHandler
 
+from placement.core.http import require_screening, screen_request
+from placement.core.security.guards import allow
 from placement.core.security.roles import ROLES
 
 PUBLIC_ROUTES = {
@@ -94,3 +97,25 @@ def test_the_openapi_document_lists_the_problems_of_every_guarded_route(app: Lit
         responses = spec["paths"][documented][method.lower()]["responses"]
         for status in ("400", "401", "403", "404", "422"):
             assert "application/problem+json" in responses[status]["content"], f"{method} {path} {status}"
+
+
+async def own_hook(request: Any) -> None:
+    return None
+
+
+def nothing() -> None:
+    return None
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        get("/own-hook", before_request=own_hook, opt=allow("admin", entity="test"), sync_to_thread=False),
+        get("/cached", cache=True, opt=allow("admin", entity="test"), sync_to_thread=False),
+    ],
+    ids=["own before_request", "cached"],
+)
+def test_an_app_with_a_route_the_guard_would_not_see_is_refused(handler: HTTPRouteHandler) -> None:
+    app = Litestar(route_handlers=[handler(nothing)], before_request=screen_request)
+    with pytest.raises(ImproperlyConfiguredException, match="skips the guard"):
+        require_screening(app)

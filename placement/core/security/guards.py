@@ -1,8 +1,9 @@
 """Deny by default: every route names the roles it admits, or is explicitly public.
 
-One guard runs on every route. It resolves the bearer token, then admits the request only if the
-route's `opt` lists the actor's role. A route that lists no roles admits nobody. Every refusal is
-audited by a single autocommitted insert.
+One guard runs on every route, from the app's `before_request` hook (`http.screen_request`; the
+app refuses to be built with a route that would skip it). It resolves the bearer token, then admits
+the request only if the route's `opt` lists the actor's role. A route that lists no roles admits
+nobody. Every refusal is audited by a single autocommitted insert.
 """
 
 from __future__ import annotations

@@ -39,7 +39,6 @@ from placement.reference import routes as reference_routes
 from placement.safehouses import routes as safehouse_routes
 from placement.web import routes as web_routes
 from placement.web.pages import page_or_problem
-from placement.web.session import csrf_config
 from placement.worker import worker_settings
 from placement.youth import routes as youth_routes
 
@@ -95,14 +94,13 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         ],
     )
     app = Litestar(
-        route_handlers=[api, health.router, metrics.router, web_routes.router, web_routes.static],
+        route_handlers=[api, health.router, metrics.router, web_routes.pages(settings), web_routes.static],
         before_request=screen_request,
         dependencies={**DEPENDENCIES, "places_taken": Provide(provide_places_taken, sync_to_thread=False)},
         exception_handlers={**EXCEPTION_HANDLERS, HTTPException: page_or_problem(http_error_handler)},
         middleware=[request_id_middleware, admission_middleware(admission)],
         lifespan=[lifespan],
         template_config=TemplateConfig(directory=web_routes.TEMPLATES, engine=JinjaTemplateEngine),
-        csrf_config=csrf_config(settings),
         logging_config=None,  # logging is the process's to set up (placement.core.logs), not the app's
         openapi_config=OpenAPIConfig(
             title="Safe-house placement and caregiver support",

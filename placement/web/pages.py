@@ -64,7 +64,7 @@ def as_page(answer_problem: Callable[..., Response[Any]]) -> Callable[..., Respo
 
 
 NOT_PAGES = ("/api/", "/health/", "/metrics", "/schema", "/static/")
-"""What the service serves besides pages: no CSRF check, and refusals as problem documents."""
+"""What the service serves besides pages: refusals there are problem documents, even to a browser."""
 
 
 def page_or_problem(answer_problem: Callable[..., Response[Any]]) -> Callable[..., Response[Any]]:

@@ -19,6 +19,7 @@ from placement.core.security.guards import SESSION_COOKIE
 from placement.core.security.roles import ROLES
 from placement.core.security.schemas import LoginRequest
 from placement.core.security.tokens import revoke_token
+from placement.core.settings import Settings
 from placement.web import (
     admin_pages,
     batch_pages,
@@ -29,7 +30,7 @@ from placement.web import (
     match_request_pages,
 )
 from placement.web.pages import PAGE_ERRORS, PUBLIC_PAGE, Form, page, page_opt, safe_next
-from placement.web.session import ended_session, session_cookie
+from placement.web.session import csrf_check, ended_session, session_cookie
 
 STATIC = Path(__file__).parent / "static"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -111,6 +112,14 @@ router = Router(
     exception_handlers=PAGE_ERRORS,
     include_in_schema=False,
 )
+
+
+def pages(settings: Settings) -> Router:
+    """The pages, each behind the CSRF check."""
+    checked = [csrf_check(settings)]
+    return Router(path="/", route_handlers=[router], middleware=checked, include_in_schema=False)
+
+
 static = create_static_files_router(
     path="/static", directories=[STATIC], opt=PUBLIC_PAGE, include_in_schema=False
 )

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
 
 from placement.core.security.guards import SESSION_COOKIE
 from placement.core.settings import Settings
-from placement.web.pages import NOT_PAGES
 
 
 def page_secret(settings: Settings) -> str:
@@ -41,14 +42,16 @@ def page_secret(settings: Settings) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
-def csrf_config(settings: Settings) -> CSRFConfig:
-    return CSRFConfig(
+def csrf_check(settings: Settings) -> DefineMiddleware:
+    """Litestar's CSRF middleware, for the pages' router only: pages are the one place a cookie
+    signs in, so the API and the probes are spared its work."""
+    config = CSRFConfig(
         secret=page_secret(settings),
         cookie_secure=settings.secure_cookies,
         cookie_samesite="lax",
         cookie_httponly=True,  # the token reaches forms from the server; no script needs the cookie
-        exclude=[f"^{prefix}" for prefix in NOT_PAGES],
     )
+    return DefineMiddleware(CSRFMiddleware, config=config)
 
 
 def session_cookie(token: str, settings: Settings, over_https: bool) -> Cookie:

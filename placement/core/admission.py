@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 import msgspec
@@ -39,21 +40,27 @@ class Overloaded(DomainError):
 
 
 class Admission:
-    """At most `limit` requests in flight; up to `queue` more wait, each at most `wait` seconds."""
+    """At most `limit` requests in flight; up to `queue` more wait, each at most `wait` seconds.
+
+    A place given back goes straight to the longest-waiting request, so one arriving just then
+    never overtakes it. Each waiter is a future with a timer, not a task-level timeout: queueing
+    is on the path of every request under load.
+    """
 
     def __init__(self, limit: int, queue: int, wait: float) -> None:
         self.limit = limit
         self.queue = queue
         self.wait = wait
         self.in_flight = 0
-        self.waiting = 0
-        self._turns = asyncio.Semaphore(limit)
+        self._queued: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._queued)
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[Turn]:
         """Hold one of the `limit` places for the block. Raises Overloaded."""
-        if self._turns.locked() and self.waiting >= self.queue:
-            raise Overloaded
         await self._take_turn()
         turn = Turn(self)
         try:
@@ -63,23 +70,38 @@ class Admission:
                 self._give_turn()
 
     async def _take_turn(self) -> None:
-        if not self._turns.locked():  # a place is free and nobody waits for one: no wait to bound
-            await self._turns.acquire()
+        if self.in_flight < self.limit and not self._queued:
             self.in_flight += 1
             return
-        self.waiting += 1
+        if len(self._queued) >= self.queue:
+            raise Overloaded
+        loop = asyncio.get_running_loop()
+        place: asyncio.Future[None] = loop.create_future()
+        self._queued.append(place)
+        timer = loop.call_later(self.wait, self._give_up, place)
         try:
-            async with asyncio.timeout(self.wait):
-                await self._turns.acquire()
-        except TimeoutError:
-            raise Overloaded from None
+            await place  # handed a place: it is already counted in flight
+        except asyncio.CancelledError:
+            if place.cancelled():
+                self._queued.remove(place)
+            elif place.exception() is None:  # handed a place as it was cancelled: pass it on
+                self._give_turn()
+            raise
         finally:
-            self.waiting -= 1
-        self.in_flight += 1
+            timer.cancel()
+
+    def _give_up(self, place: asyncio.Future[None]) -> None:
+        """The wait is over: the queued request is turned away."""
+        if not place.done():
+            self._queued.remove(place)
+            place.set_exception(Overloaded())
 
     def _give_turn(self) -> None:
-        self.in_flight -= 1
-        self._turns.release()
+        """Hand this place to the longest-waiting request, or free it."""
+        if self._queued:
+            self._queued.popleft().set_result(None)
+        else:
+            self.in_flight -= 1
 
 
 class Turn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import secrets
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -53,12 +54,16 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Give every request an id (the caller's `X-Request-ID` if sane), on its log records too, and
     mark responses no-store."""
 
+    # Ours: this app's random prefix and a count, unique across processes and cheaper than a
+    # random id each (an id is for following a request through the logs, not a secret).
+    prefix, numbers = secrets.token_hex(8), itertools.count(1)
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.match(given) else secrets.token_hex(16)
+        request_id = given if _REQUEST_ID.match(given) else f"{prefix}-{next(numbers)}"
         scope.setdefault("state", {})["request_id"] = request_id
         stamped = [
             *(VIEWERS_HEADERS if scope["path"].startswith(OPENAPI_PATH) else EVERY_ANSWER),

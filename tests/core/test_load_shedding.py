@@ -70,6 +70,36 @@ async def test_a_request_arriving_as_a_place_frees_does_not_overtake_the_one_que
     assert (admission.in_flight, admission.waiting) == (0, 0)
 
 
+async def test_a_queued_request_that_is_cancelled_leaves_the_queue_and_takes_no_place() -> None:
+    admission = Admission(limit=1, queue=10, wait=5)
+    async with admission.turn():
+        queued = asyncio.create_task(_enter(admission))
+        await asyncio.sleep(0.01)
+        queued.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await queued
+        assert (admission.in_flight, admission.waiting) == (1, 0)
+    assert (admission.in_flight, admission.waiting) == (0, 0)
+
+
+async def test_a_place_handed_to_a_request_as_it_is_cancelled_goes_to_the_next_one() -> None:
+    admission = Admission(limit=1, queue=10, wait=5)
+    entered: list[str] = []
+
+    async def enter(name: str) -> None:
+        async with admission.turn():
+            entered.append(name)
+
+    async with admission.turn():
+        first = asyncio.create_task(enter("first"))
+        second = asyncio.create_task(enter("second"))
+        await asyncio.sleep(0.01)
+    first.cancel()  # handed the place on the way out of the block above, before it could run
+    await asyncio.gather(first, second, return_exceptions=True)
+    assert first.cancelled() and entered == ["second"]
+    assert (admission.in_flight, admission.waiting) == (0, 0)
+
+
 async def _enter(admission: Admission) -> None:
     async with admission.turn():
         await asyncio.sleep(0)

@@ -32,7 +32,7 @@ from litestar import Litestar
 from placement.bench.burst import BurstResult, run_burst
 from placement.bench.data import Demand, load_bench_data
 from placement.bench.load import Figures, Target
-from placement.bench.scenarios import SCENARIOS, Comparison, compare
+from placement.bench.scenarios import REWARM_S, SCENARIOS, Comparison, compare
 from placement.bench.sealing import MAX_DELAY_MS, Sealing, sealing_delays
 from placement.bench.servers import serving
 from placement.core import migrate
@@ -65,6 +65,7 @@ class ApiBenchResult:
     workers: int
     seconds: float
     warmup: float
+    rounds: int
     houses: int
     beds: int
     placements: int
@@ -163,7 +164,8 @@ def report_sealing(s: Sealing) -> str:
 def report(result: ApiBenchResult) -> str:
     """Every scenario's figures and verdict, then the overall verdict, as printed."""
     lines = [
-        f"{result.concurrency} clients, {result.seconds:g} s after {result.warmup:g} s warm-up per server; "
+        f"{result.concurrency} clients, {result.seconds:g} s after {result.warmup:g} s warm-up per server "
+        f"in {result.rounds} alternating round{'s' if result.rounds > 1 else ''}; "
         f"the service in {result.workers} API process{'es' if result.workers > 1 else ''} beside its worker; "
         f"{result.houses} safe houses, {result.beds} beds, {result.placements} held or occupied, "
         f"{result.youth} youth"
@@ -220,6 +222,7 @@ def run_api_bench(
     burst: int = 2000,
     burst_beds: int = 10,
     workers: int = 1,
+    rounds: int = 1,
 ) -> ApiBenchResult:
     """Set up servers and data, run the chosen scenarios in order, and tear everything down."""
     chosen = [scenario for scenario in SCENARIOS if scenario.name in scenarios]
@@ -242,7 +245,9 @@ def run_api_bench(
         if chosen:
             floor = Target("floor", stack.enter_context(serving(FLOOR_FACTORY, bench_settings)))
             for scenario in chosen:
-                comparisons.append(compare(runner, scenario, real, floor, data, concurrency, warmup, seconds))
+                comparisons.append(
+                    compare(runner, scenario, real, floor, data, concurrency, warmup, seconds, rounds)
+                )
         dsn = plain_postgres_url(bench_settings.sqlalchemy_url)
         if worker.poll() is not None:  # its sealing would have fallen to the API's backstop
             raise click.ClickException(f"the worker exited with status {worker.returncode} during the run")
@@ -251,6 +256,7 @@ def run_api_bench(
             workers=workers,
             seconds=seconds,
             warmup=warmup,
+            rounds=rounds,
             houses=data.houses,
             beds=data.beds,
             placements=data.placements,
@@ -298,6 +304,14 @@ def chosen_scenarios(names: tuple[str, ...]) -> frozenset[str]:
 @click.option("--concurrency", default=32, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--seconds", default=10.0, show_default=True, type=click.FloatRange(min=0.1))
 @click.option("--warmup", default=2.0, show_default=True, type=click.FloatRange(min=0))
+@click.option(
+    "--rounds",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Alternate the service and its floor this many times, --seconds each in all (later rounds "
+    f"warm up {REWARM_S:g} s), so the machine's drift weighs on both alike.",
+)
 @click.option("--houses", default=200, show_default=True, type=click.IntRange(1, 10_000))
 @click.option(
     "--burst",
@@ -329,6 +343,7 @@ def api_bench(
     concurrency: int,
     seconds: float,
     warmup: float,
+    rounds: int,
     houses: int,
     burst: int,
     burst_beds: int,
@@ -347,6 +362,7 @@ def api_bench(
             burst,
             burst_beds,
             workers,
+            rounds,
         )
     click.echo(report(result))
     if json_path is not None:

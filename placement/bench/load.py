@@ -105,17 +105,36 @@ class Run:
         if failure is not None:
             self.errors[failure] += 1
 
+    @property
+    def elapsed(self) -> float:
+        return self.last_done - self.measure_from
 
-async def client(port: int, conversation: Conversation, until: float, run: Run) -> None:
-    """One keep-alive connection following `conversation` back to back until `until`."""
+
+@dataclass
+class Client:
+    """A conversation and the request it will send next, so it can go on in a later round."""
+
+    conversation: Conversation
+    pending: bytes | None = None
+
+    def next_request(self) -> bytes:
+        if self.pending is None:
+            self.pending = next(self.conversation)
+        return self.pending
+
+    def answered(self, response: Response) -> None:
+        self.pending = self.conversation.send(response)
+
+
+async def converse(port: int, talker: Client, until: float, run: Run) -> None:
+    """One keep-alive connection following the client's conversation back to back until `until`."""
     reader, writer = await asyncio.open_connection(HOST, port)
-    request = next(conversation)
     try:
         while (started := time.perf_counter()) < until:
             failure: str | None = None
             response: Response = (NO_RESPONSE, b"")
             try:
-                writer.write(request)
+                writer.write(talker.next_request())
                 response = await read_response(reader)
                 if not succeeded(response[0]):
                     failure = describe(*response)
@@ -125,20 +144,20 @@ async def client(port: int, conversation: Conversation, until: float, run: Run) 
                 reader, writer = await asyncio.open_connection(HOST, port)
             if started >= run.measure_from:
                 run.record(started, time.perf_counter(), failure)
-            request = conversation.send(response)
+            talker.answered(response)
     finally:
         writer.close()
         with contextlib.suppress(OSError):
             await writer.wait_closed()
 
 
-async def drive(port: int, conversations: list[Conversation], warmup: float, seconds: float) -> Run:
-    """One client per conversation: warm up, then measure for `seconds`."""
+async def drive(port: int, clients: list[Client], warmup: float, seconds: float) -> Run:
+    """Every client on a connection of its own: warm up, then measure for `seconds`."""
     measure_from = time.perf_counter() + warmup
     run = Run(measure_from=measure_from, last_done=measure_from)
-    async with asyncio.TaskGroup() as clients:  # one failing client cancels the others
-        for conversation in conversations:
-            clients.create_task(client(port, conversation, measure_from + seconds, run))
+    async with asyncio.TaskGroup() as talking:  # one failing client cancels the others
+        for talker in clients:
+            talking.create_task(converse(port, talker, measure_from + seconds, run))
     return run
 
 
@@ -162,11 +181,12 @@ def percentile_ms(ordered: list[float], percent: float) -> float:
     return ordered[max(0, math.ceil(percent / 100 * len(ordered)) - 1)] * 1000
 
 
-def figures(name: str, run: Run) -> Figures:
-    """Throughput counts 2xx answers only; latencies cover every response."""
-    ordered = sorted(run.latencies)
-    errors = sum(run.errors.values())
-    elapsed = run.last_done - run.measure_from
+def figures(name: str, runs: list[Run]) -> Figures:
+    """Over all the runs: throughput counts 2xx answers only; latencies cover every response."""
+    ordered = sorted(latency for run in runs for latency in run.latencies)
+    failures = sum((run.errors for run in runs), Counter[str]())
+    errors = sum(failures.values())
+    elapsed = sum(run.elapsed for run in runs)
     return Figures(
         name=name,
         requests=len(ordered),
@@ -176,7 +196,7 @@ def figures(name: str, run: Run) -> Figures:
         p90_ms=percentile_ms(ordered, 90),
         p99_ms=percentile_ms(ordered, 99),
         max_ms=percentile_ms(ordered, 100),
-        error_samples=[f"{count} x {text}" for text, count in run.errors.most_common(ERROR_SAMPLES)],
+        error_samples=[f"{count} x {text}" for text, count in failures.most_common(ERROR_SAMPLES)],
     )
 
 

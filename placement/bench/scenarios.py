@@ -18,11 +18,12 @@ from typing import Any
 import msgspec
 
 from placement.bench.data import SEED, BenchData, Lane
-from placement.bench.load import Conversation, Figures, Target, drive, figures, rotation
+from placement.bench.load import Client, Conversation, Figures, Run, Target, drive, figures, rotation
 from placement.reference.geography import massachusetts_places
 from placement.reference.loader import stable_id
 
 MIX_SIZE = 64
+REWARM_S = 0.5  # before each later round: connections opened again, not measured
 CANCEL_BODY = b'{"reason":"entered_in_error"}'
 HELD = 201
 
@@ -146,17 +147,27 @@ def compare(
     clients: int,
     warmup: float,
     seconds: float,
+    rounds: int = 1,
 ) -> Comparison:
-    """Measure the real app, then the floor, each with `clients` clients following the scenario."""
-    measured = []
-    for target in (real, floor):
-        conversations = scenario.conversations(target, data, clients)
-        measured.append(figures(target.name, runner.run(drive(target.port, conversations, warmup, seconds))))
+    """Measure the real app and the floor, each with `clients` clients following the scenario for
+    `seconds` in all, in alternating rounds (real then floor, floor then real, ...) so that a
+    machine slowing down or speeding up during the run weighs on both alike. Each client carries
+    its conversation on from one round to the next."""
+    talkers = {
+        target.name: [Client(c) for c in scenario.conversations(target, data, clients)]
+        for target in (real, floor)
+    }
+    runs: dict[str, list[Run]] = {real.name: [], floor.name: []}
+    for n in range(rounds):
+        for target in (real, floor) if n % 2 == 0 else (floor, real):
+            warm = warmup if n == 0 else min(warmup, REWARM_S)
+            run = runner.run(drive(target.port, talkers[target.name], warm, seconds / rounds))
+            runs[target.name].append(run)
     return Comparison(
         scenario=scenario.name,
         title=scenario.title,
-        real=measured[0],
-        floor=measured[1],
+        real=figures(real.name, runs[real.name]),
+        floor=figures(floor.name, runs[floor.name]),
         min_throughput_ratio=scenario.min_throughput_ratio,
         max_p99_ms=scenario.max_p99_ms,
     )

@@ -30,7 +30,7 @@ from placement.core.http import DEPENDENCIES, request_id_middleware, require_scr
 from placement.core.logs import configure_logging
 from placement.core.resources import Resources, utc_now
 from placement.core.security import routes as security_routes
-from placement.core.security.guards import PUBLIC
+from placement.core.security.guards import PUBLIC, audit_refusal
 from placement.core.settings import Settings
 from placement.matches import routes as match_routes
 from placement.placements import routes as placement_routes
@@ -96,6 +96,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
     app = Litestar(
         route_handlers=[api, health.router, metrics.router, web_routes.pages(settings), web_routes.static],
         before_request=screen_request,
+        after_exception=[audit_refusal],
         dependencies={**DEPENDENCIES, "places_taken": Provide(provide_places_taken, sync_to_thread=False)},
         exception_handlers={**EXCEPTION_HANDLERS, HTTPException: page_or_problem(http_error_handler)},
         middleware=[request_id_middleware, admission_middleware(admission)],

@@ -12,12 +12,14 @@ rolls back.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import hmac
 import json
 import uuid
 from collections.abc import Callable, Collection, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
@@ -204,10 +206,11 @@ def read_and_recorded(query: Select[*tuple[Any, ...]]) -> Statement:
 
 @dataclass(frozen=True, slots=True)
 class Reads:
-    """Audited reads on the driver: the connection they run on, who reads, and what to call once
-    an entry recording a read has committed (it tells the sealer, at once or after the commit)."""
+    """Audited reads on the driver: where each read gets its connection, who reads, and what to
+    call once an entry recording a read has committed (it tells the sealer, at once or after the
+    commit)."""
 
-    connection: asyncpg.Connection
+    connect: Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
     actor: Actor
     request_id: str | None
     committed: Callable[[], None]
@@ -218,7 +221,8 @@ class Reads:
         """Run a `read_and_recorded` statement: one round trip reads the record and audits the read."""
         fields = entry_fields(self.actor, self.request_id, action, entity, entity_id, "allowed", None, {})
         recorded = {**fields, "detail": json.dumps(fields["detail"])}
-        row: asyncpg.Record | None = await statement.fetchrow(self.connection, **values, **recorded)
+        async with self.connect() as connection:
+            row: asyncpg.Record | None = await statement.fetchrow(connection, **values, **recorded)
         if row is not None:
             self.committed()
         return row
@@ -237,7 +241,8 @@ async def reads_in(session: AsyncSession, actor: Actor) -> Reads:
     committed: Callable[[], None] = session.info.get("audit_committed") or _nothing_to_announce
     if connection.is_in_transaction():
         committed = functools.partial(session.info.__setitem__, "audit_recorded", True)
-    return Reads(connection, actor, session.info.get("request_id"), committed)
+    on_hand = functools.partial(contextlib.nullcontext, connection)
+    return Reads(on_hand, actor, session.info.get("request_id"), committed)
 
 
 async def write_pending(session: AsyncSession) -> int:

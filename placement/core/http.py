@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import secrets
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 from litestar import Litestar, Request, Response
@@ -21,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from placement.core import audit
 from placement.core.body_depth import refuse_deep_bodies
 from placement.core.db import pooled_driver
-from placement.core.errors import DomainError, Unauthorized
+from placement.core.errors import Unauthorized
 from placement.core.idempotency import IdempotentCreate
 from placement.core.logs import REQUEST_ID
 from placement.core.resources import Resources
-from placement.core.security.guards import ANONYMOUS, authorize, record_refusal
+from placement.core.security.guards import ANONYMOUS, authorize
 from placement.core.uow import unit_of_work
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,80}$")
@@ -120,40 +120,20 @@ def provide_resources(request: Request[Any, Any, Any]) -> Resources:
     return resources
 
 
-@asynccontextmanager
-async def refusals_audited(request: Request[Any, Any, Any], actor: audit.Actor) -> AsyncIterator[None]:
-    """Audit a refusal of access (401/403/404, or a probe) the block raises: the refused
-    request's own work is not kept, so the entry is written on its own."""
-    try:
-        yield
-    except DomainError as refusal:
-        if refusal.audited:
-            await record_refusal(request, actor, refusal.status, refusal.detail)
-        raise
-
-
 async def provide_session(
     request: Request[Any, Any, Any], actor: audit.Actor, resources: Resources
 ) -> AsyncGenerator[AsyncSession, None]:
     """The request's one transaction: committed after the handler returns, rolled back on error."""
-    async with (
-        refusals_audited(request, actor),
-        unit_of_work(resources.sessionmaker, actor, request.state.get("request_id")) as session,
-    ):
+    async with unit_of_work(resources.sessionmaker, actor, request.state.get("request_id")) as session:
         yield session
 
 
-async def provide_reads(
-    request: Request[Any, Any, Any], actor: audit.Actor, resources: Resources
-) -> AsyncGenerator[audit.Reads, None]:
-    """For a route that is one audited read: a connection from the same pool (its size, its wait,
-    its 503) and no ORM session, whose one statement reads, records and commits by itself. A
-    refusal leaves the connection as it came out."""
-    async with (
-        refusals_audited(request, actor),
-        pooled_driver(resources.engine, harmless=(DomainError,)) as connection,
-    ):
-        yield audit.Reads(connection, actor, request.state.get("request_id"), resources.sealer.nudge)
+def provide_reads(request: Request[Any, Any, Any], actor: audit.Actor, resources: Resources) -> audit.Reads:
+    """For a route that is one audited read: no ORM session, and no connection held for the
+    request; each read takes one from the same pool (its size, its wait, its 503) for its one
+    statement, which reads, records and commits by itself."""
+    connect = functools.partial(pooled_driver, resources.engine)
+    return audit.Reads(connect, actor, request.state.get("request_id"), resources.sealer.nudge)
 
 
 def provide_idempotent(
@@ -173,7 +153,7 @@ def provide_idempotent(
 DEPENDENCIES = {
     "idempotent": Provide(provide_idempotent, sync_to_thread=False),
     "session": Provide(provide_session),
-    "reads": Provide(provide_reads),
+    "reads": Provide(provide_reads, sync_to_thread=False),
     "actor": Provide(current_actor, sync_to_thread=False),
     "resources": Provide(provide_resources, sync_to_thread=False),
 }

@@ -3,7 +3,8 @@
 One guard runs on every route, from the app's `before_request` hook (`http.screen_request`; the
 app refuses to be built with a route that would skip it). It resolves the bearer token, then admits
 the request only if the route's `opt` lists the actor's role. A route that lists no roles admits
-nobody. Every refusal is audited by a single autocommitted insert.
+nobody. Every refusal of access, the guard's or a route's, is audited by a single autocommitted
+insert (`audit_refusal`, the app's `after_exception` hook).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Scope
 from redis.exceptions import RedisError
 
 from placement.core import audit
-from placement.core.errors import Forbidden, Unauthorized
+from placement.core.errors import DomainError, Forbidden, Unauthorized
 from placement.core.resources import Resources
 from placement.core.security.tokens import TokenRefused, resolve_token
 
@@ -102,14 +104,28 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
             raise TokenRefused("sign in first: send 'Authorization: Bearer <token>'")
         actor = await resolve_token(resources, token, resources.clock())
     except TokenRefused as refused:
-        address = connection.client.host if connection.client else "unknown"
-        attempt = await anonymous_attempt(resources, address)
-        if attempt is None or attempt <= ANONYMOUS_AUDIT_PER_MINUTE or is_power_of_ten(attempt):
-            reason = str(refused) if attempt is None else f"{refused} (attempt {attempt} this minute)"
-            await record_refusal(connection, ANONYMOUS, 401, reason)
         raise Unauthorized(str(refused)) from None
     connection.scope["user"] = actor
     if actor.role not in handler.opt.get("roles", ()):
-        reason = f"the role {actor.role} may not use {handler.handler_name} ({connection.url.path})"
-        await record_refusal(connection, actor, 403, reason)
-        raise Forbidden(reason)
+        raise Forbidden(f"the role {actor.role} may not use {handler.handler_name} ({connection.url.path})")
+
+
+async def audit_refusal(refusal: Exception, scope: Scope) -> None:
+    """The app's `after_exception` hook: audit a refusal of access (401, 403, 404, or a probe like
+    them) from the guard or any route, on its own, since the refused request's work is not kept.
+    Unauthenticated refusals from one address are recorded up to ANONYMOUS_AUDIT_PER_MINUTE a
+    minute, then only the 100th, 1,000th, ..."""
+    if not (isinstance(refusal, DomainError) and refusal.audited):
+        return
+    connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
+    reason = refusal.detail
+    if refusal.status == Unauthorized.status:
+        address = connection.client.host if connection.client else "unknown"
+        attempt = await anonymous_attempt(connection.app.state.resources, address)
+        if attempt is not None and attempt > ANONYMOUS_AUDIT_PER_MINUTE and not is_power_of_ten(attempt):
+            return
+        reason = reason if attempt is None else f"{reason} (attempt {attempt} this minute)"
+    actor = scope.get("user")
+    await record_refusal(
+        connection, actor if isinstance(actor, audit.Actor) else ANONYMOUS, refusal.status, reason
+    )

@@ -58,16 +58,19 @@ class Admission:
     def waiting(self) -> int:
         return len(self._queued)
 
+    async def admit(self) -> Turn:
+        """One of the `limit` places, until the turn is left. Raises Overloaded."""
+        await self._take_turn()
+        return Turn(self)
+
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[Turn]:
         """Hold one of the `limit` places for the block. Raises Overloaded."""
-        await self._take_turn()
-        turn = Turn(self)
+        turn = await self.admit()
         try:
             yield turn
         finally:
-            if turn.held:
-                self._give_turn()
+            turn.leave()
 
     async def _take_turn(self) -> None:
         if self.in_flight < self.limit and not self._queued:
@@ -111,6 +114,12 @@ class Turn:
         self._admission = admission
         self.held = True
 
+    def leave(self) -> None:
+        """Give the place back (unless it is set aside)."""
+        if self.held:
+            self.held = False
+            self._admission._give_turn()
+
     @contextlib.asynccontextmanager
     async def aside(self) -> AsyncIterator[None]:
         """Give this place to another request while the block waits on something outside the
@@ -132,12 +141,16 @@ def admission_middleware(admission: Admission) -> Callable[[ASGIApp], ASGIApp]:
             if scope["type"] != ScopeType.HTTP or unqueued(scope["path"]):
                 await app(scope, receive, send)
                 return
-            try:
-                async with admission.turn() as turn:
-                    scope.setdefault("state", {})["turn"] = turn
-                    await app(scope, receive, send)
+            try:  # no context manager: this is on every request's path
+                turn = await admission.admit()
             except Overloaded:
                 await send_overloaded(scope, send)
+                return
+            scope.setdefault("state", {})["turn"] = turn
+            try:
+                await app(scope, receive, send)
+            finally:
+                turn.leave()
 
         return admit
 

@@ -26,7 +26,7 @@ from placement.capacity import routes as capacity_routes
 from placement.core import audit_routes, health, metrics
 from placement.core.admission import Admission, admission_middleware
 from placement.core.errors import EXCEPTION_HANDLERS, http_error_handler, problem_responses
-from placement.core.http import DEPENDENCIES, request_id_middleware, require_screening, screen_request
+from placement.core.http import DEPENDENCIES, front_door, require_screening, screen_request
 from placement.core.logs import configure_logging
 from placement.core.resources import Resources, utc_now
 from placement.core.security import routes as security_routes
@@ -99,7 +99,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         after_exception=[audit_refusal],
         dependencies={**DEPENDENCIES, "places_taken": Provide(provide_places_taken, sync_to_thread=False)},
         exception_handlers={**EXCEPTION_HANDLERS, HTTPException: page_or_problem(http_error_handler)},
-        middleware=[request_id_middleware, admission_middleware(admission)],
+        middleware=[admission_middleware(admission)],
         lifespan=[lifespan],
         template_config=TemplateConfig(directory=web_routes.TEMPLATES, engine=JinjaTemplateEngine),
         logging_config=None,  # logging is the process's to set up (placement.core.logs), not the app's
@@ -116,7 +116,9 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
     )
     require_screening(app)
     document_problems(app)
-    metrics.instrument(app, service_metrics)
+    app.state.metrics = service_metrics
+    # Round the whole handler: Litestar runs app middleware only once a route has matched.
+    app.asgi_handler = front_door(app.asgi_handler, service_metrics.observe_answer)
     return app
 
 

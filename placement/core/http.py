@@ -6,8 +6,9 @@ import functools
 import itertools
 import re
 import secrets
-from collections.abc import AsyncGenerator
-from typing import Annotated, Any
+import time
+from collections.abc import AsyncGenerator, Callable
+from typing import Annotated, Any, TypeAlias
 
 from litestar import Litestar, Request, Response
 from litestar.di import Provide
@@ -50,39 +51,49 @@ VIEWERS_HEADERS = [*EVERY_ANSWER[:3], (b"content-security-policy", VIEWERS_POLIC
 STAMPED = frozenset({name for name, _ in EVERY_ANSWER} | {b"x-request-id"})
 
 
-def request_id_middleware(app: ASGIApp) -> ASGIApp:
-    """Give every request an id (the caller's `X-Request-ID` if sane), on its log records too, and
-    mark responses no-store."""
+Answered: TypeAlias = Callable[[Scope, int, float], None]
+"""Told of each answer once it is sent: the request's scope, the status and the seconds it took."""
 
+
+def front_door(app: ASGIApp, answered: Answered) -> ASGIApp:
+    """Round the whole app, routed or not (a 404 included): give every request an id (the
+    caller's `X-Request-ID` if sane), on its log records too; put the headers every answer carries
+    on it; and tell `answered` (the metrics) its status and time. One layer for the three: it is
+    on every request's path."""
     # Ours: this app's random prefix and a count, unique across processes and cheaper than a
     # random id each (an id is for following a request through the logs, not a secret).
     prefix, numbers = secrets.token_hex(8), itertools.count(1)
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+    async def door(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
+        started = time.perf_counter()
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
         request_id = given if _REQUEST_ID.match(given) else f"{prefix}-{next(numbers)}"
-        scope.setdefault("state", {})["request_id"] = request_id
+        scope["state"]["request_id"] = request_id
         stamped = [
             *(VIEWERS_HEADERS if scope["path"].startswith(OPENAPI_PATH) else EVERY_ANSWER),
             (b"x-request-id", request_id.encode("latin-1")),
         ]
+        status = 500  # unless an answer starts
 
-        async def send_with_id(message: Message) -> None:
+        async def send_stamped(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 kept = [h for h in message.get("headers", ()) if h[0].lower() not in STAMPED]
                 message["headers"] = [*kept, *stamped]
             await send(message)
 
         logged_as = REQUEST_ID.set(request_id)
         try:
-            await app(scope, receive, send_with_id)
+            await app(scope, receive, send_stamped)
         finally:
             REQUEST_ID.reset(logged_as)
+            answered(scope, status, time.perf_counter() - started)
 
-    return middleware
+    return door
 
 
 async def screen_request(request: Request[Any, Any, Any]) -> Response[Any] | None:

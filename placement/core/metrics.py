@@ -7,13 +7,11 @@ process), so a scrape shows the one process that answers it.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 from arq.constants import default_queue_name
-from litestar import Litestar, Request, Response, Router, get
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar import Request, Response, Router, get
+from litestar.types import Scope
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -100,11 +98,12 @@ class ServiceMetrics:
             registry=registry,
         )
 
-    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
-        labels = (route, method, status)
+    def observe_answer(self, scope: Scope, status: int, seconds: float) -> None:
+        """An answer sent (`http.front_door` tells): counted and timed by route, method and status."""
+        labels = (route_label(scope), method_label(scope), status)
         series = self._request_series.get(labels)
         if series is None:  # a route, method and status not seen yet: find its two series once
-            answered = (route, method, str(status))
+            answered = (labels[0], labels[1], str(status))
             series = self._request_series[labels] = (
                 self.requests.labels(*answered),
                 self.request_seconds.labels(*answered),
@@ -137,42 +136,6 @@ def method_label(scope: Scope) -> str:
     """The method, or `other` (clients may send any token: labels must stay few)."""
     method = scope.get("method", "")
     return method if method in METHODS else "other"
-
-
-def measure_requests(app: ASGIApp, metrics: ServiceMetrics) -> ASGIApp:
-    """ASGI wrapper that counts and times each HTTP request once its answer has been sent."""
-
-    async def measured(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # unless a response starts
-
-        async def send_noting_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await app(scope, receive, send_noting_status)
-        finally:
-            seconds = time.perf_counter() - started
-            metrics.observe_request(route_label(scope), method_label(scope), status, seconds)
-
-    return measured
-
-
-def instrument(app: Litestar, metrics: ServiceMetrics) -> None:
-    """Keep `metrics` on the app and measure every request it answers, routed or not.
-
-    Litestar runs app middleware only after a route has matched (a 404 never reaches it), so the
-    wrapper goes round the app's whole handler, as Litestar's OpenTelemetry plugin does; routing
-    has filled in the route's template by the time the answer is sent.
-    """
-    app.state.metrics = metrics
-    app.asgi_handler = measure_requests(app.asgi_handler, metrics)
 
 
 async def queue_depth(resources: Resources) -> float:

@@ -115,3 +115,18 @@ def test_the_log_format_is_read_from_the_environment() -> None:
     assert Settings.from_env({"PLACEMENT_LOG_FORMAT": "JSON"}).log_format == "json"
     with pytest.raises(ValueError, match="PLACEMENT_LOG_FORMAT"):
         Settings.from_env({"PLACEMENT_LOG_FORMAT": "yaml"})
+
+
+@pytest.mark.parametrize("method, path", [("GET", "/no/such/page"), ("DELETE", "/health/live")])
+async def test_an_answer_no_route_gives_carries_a_request_id_and_every_answers_headers(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    """A 404 or 405 comes from the router, before any route's middleware: the front door stamps it."""
+    first = await client.request(method, path)
+    second = await client.request(method, path, headers={"X-Request-ID": "probe-0000042"})
+
+    assert first.status_code in (404, 405)
+    assert first.headers["x-request-id"] and first.headers["x-request-id"] != second.headers["x-request-id"]
+    assert second.headers["x-request-id"] == "probe-0000042"
+    assert first.headers["x-frame-options"] == "DENY" and first.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in first.headers["content-security-policy"]

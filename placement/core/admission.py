@@ -63,15 +63,6 @@ class Admission:
         await self._take_turn()
         return Turn(self)
 
-    @contextlib.asynccontextmanager
-    async def turn(self) -> AsyncIterator[Turn]:
-        """Hold one of the `limit` places for the block. Raises Overloaded."""
-        turn = await self.admit()
-        try:
-            yield turn
-        finally:
-            turn.leave()
-
     async def _take_turn(self) -> None:
         if self.in_flight < self.limit and not self._queued:
             self.in_flight += 1
@@ -85,8 +76,9 @@ class Admission:
         try:
             await place  # handed a place: it is already counted in flight
         except asyncio.CancelledError:
-            if place.cancelled():
-                self._queued.remove(place)
+            if place.cancelled():  # still queued, unless a place given back just skipped it
+                with contextlib.suppress(ValueError):
+                    self._queued.remove(place)
             elif place.exception() is None:  # handed a place as it was cancelled: pass it on
                 self._give_turn()
             raise
@@ -100,11 +92,14 @@ class Admission:
             place.set_exception(Overloaded())
 
     def _give_turn(self) -> None:
-        """Hand this place to the longest-waiting request, or free it."""
-        if self._queued:
-            self._queued.popleft().set_result(None)
-        else:
-            self.in_flight -= 1
+        """Hand this place to the longest-waiting request still waiting, or free it. (A waiter
+        cancelled a moment ago may still be queued: its task has not run to leave the queue.)"""
+        while self._queued:
+            place = self._queued.popleft()
+            if not place.done():
+                place.set_result(None)
+                return
+        self.in_flight -= 1
 
 
 class Turn:

@@ -25,12 +25,13 @@ from placement.core.settings import Settings
 from placement.placements.models import Placement
 from placement.youth.models import Youth
 from tests.conftest import TEST_PASSWORD
+from tests.core.turns import held
 from tests.factories import API, make_safe_house, make_youth, youth_body
 
 
 async def test_a_full_queue_turns_a_request_away_at_once() -> None:
     admission = Admission(limit=1, queue=1, wait=5)
-    async with admission.turn():
+    async with held(admission):
         queued = asyncio.create_task(_enter(admission))
         await asyncio.sleep(0.01)
         assert admission.waiting == 1
@@ -44,7 +45,7 @@ async def test_a_full_queue_turns_a_request_away_at_once() -> None:
 
 async def test_a_queued_request_gives_up_after_the_wait() -> None:
     admission = Admission(limit=1, queue=10, wait=0.05)
-    async with admission.turn():
+    async with held(admission):
         with pytest.raises(Overloaded):
             await _enter(admission)
     assert admission.waiting == 0
@@ -57,11 +58,11 @@ async def test_a_request_arriving_as_a_place_frees_does_not_overtake_the_one_que
     order: list[str] = []
 
     async def enter(name: str) -> None:
-        async with admission.turn():
+        async with held(admission):
             order.append(name)
             await asyncio.sleep(0)
 
-    async with admission.turn():
+    async with held(admission):
         queued = asyncio.create_task(enter("queued"))
         await asyncio.sleep(0.01)
     late = asyncio.create_task(enter("late"))  # the place is free, but the queued request is woken
@@ -72,7 +73,7 @@ async def test_a_request_arriving_as_a_place_frees_does_not_overtake_the_one_que
 
 async def test_a_queued_request_that_is_cancelled_leaves_the_queue_and_takes_no_place() -> None:
     admission = Admission(limit=1, queue=10, wait=5)
-    async with admission.turn():
+    async with held(admission):
         queued = asyncio.create_task(_enter(admission))
         await asyncio.sleep(0.01)
         queued.cancel()
@@ -87,10 +88,10 @@ async def test_a_place_handed_to_a_request_as_it_is_cancelled_goes_to_the_next_o
     entered: list[str] = []
 
     async def enter(name: str) -> None:
-        async with admission.turn():
+        async with held(admission):
             entered.append(name)
 
-    async with admission.turn():
+    async with held(admission):
         first = asyncio.create_task(enter("first"))
         second = asyncio.create_task(enter("second"))
         await asyncio.sleep(0.01)
@@ -100,8 +101,28 @@ async def test_a_place_handed_to_a_request_as_it_is_cancelled_goes_to_the_next_o
     assert (admission.in_flight, admission.waiting) == (0, 0)
 
 
+async def test_a_place_given_back_just_after_a_waiter_is_cancelled_goes_to_the_next_one() -> None:
+    """The cancelled waiter's task has not yet run to leave the queue when the place comes back."""
+    admission = Admission(limit=1, queue=10, wait=5)
+    entered: list[str] = []
+
+    async def enter(name: str) -> None:
+        async with held(admission):
+            entered.append(name)
+
+    turn = await admission.admit()
+    first = asyncio.create_task(enter("first"))
+    second = asyncio.create_task(enter("second"))
+    await asyncio.sleep(0.01)
+    first.cancel()
+    turn.leave()  # in the same step: the first waiter is cancelled but still queued
+    await asyncio.gather(first, second, return_exceptions=True)
+    assert first.cancelled() and entered == ["second"]
+    assert (admission.in_flight, admission.waiting) == (0, 0)
+
+
 async def _enter(admission: Admission) -> None:
-    async with admission.turn():
+    async with held(admission):
         await asyncio.sleep(0)
 
 

@@ -22,6 +22,7 @@ from placement.core.resources import Resources
 from placement.core.security.roles import ROLES
 from placement.core.settings import Settings
 from placement.worker import worker_settings
+from tests.core.turns import held
 from tests.factories import API, make_safe_house
 
 FAMILIES = {
@@ -130,7 +131,7 @@ async def test_a_request_turned_away_by_admission_is_counted_under_its_route(
         admission.queue = 0
         try:
             for _ in range(admission.limit):
-                await every_turn.enter_async_context(admission.turn())
+                await every_turn.enter_async_context(held(admission))
             refused = await client.get(f"{API}/youth/{uuid.uuid4()}", headers=caseworker.headers)
             busy = await scrape(client, admin)
         finally:

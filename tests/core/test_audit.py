@@ -144,6 +144,18 @@ async def test_a_flood_of_unauthenticated_requests_cannot_fill_the_trail(
     assert "attempt 100 this minute" in entries[-1].detail["reason"]
 
 
+async def test_a_wrong_password_is_recorded_however_many_unauthenticated_requests_came_first(
+    client: httpx.AsyncClient, resources: Resources
+) -> None:
+    for _ in range(30):  # past the guard's budget of recorded refusals for this address
+        assert (await client.get(f"{API}/youth/{uuid.uuid4()}")).status_code == 401
+    login = {"username": f"nobody-{uuid.uuid4().hex[:8]}", "password": "not the password"}
+    assert (await client.post(f"{API}/auth/login", json=login)).status_code == 401
+
+    (entry,) = await entries_for(resources, action="login", outcome="denied")
+    assert entry.status == 401 and "attempt" not in entry.detail["reason"]
+
+
 class Undone(Exception):
     """Raised to roll a unit of work back."""
 

@@ -4,7 +4,8 @@ One guard runs on every route, from the app's `before_request` hook (`http.scree
 app refuses to be built with a route that would skip it). It resolves the bearer token, then admits
 the request only if the route's `opt` lists the actor's role. A route that lists no roles admits
 nobody. Every refusal of access, the guard's or a route's, is audited by a single autocommitted
-insert (`audit_refusal`, the app's `after_exception` hook).
+insert (`audit_refusal`, the app's `after_exception` hook; requests without a live token only up
+to a rate per address).
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ async def anonymous_attempt(resources: Resources, address: str) -> int | None:
     except RedisError:
         return None
     return int(count)
+
+
+class SignInRefused(Unauthorized):
+    """The guard's refusal of a request with no live token: one anyone can send, so its audit is
+    throttled per address (a route's 401, a wrong password say, is always recorded)."""
 
 
 def allow(*roles: str, entity: str) -> dict[str, Any]:
@@ -104,7 +110,7 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
             raise TokenRefused("sign in first: send 'Authorization: Bearer <token>'")
         actor = await resolve_token(resources, token, resources.clock())
     except TokenRefused as refused:
-        raise Unauthorized(str(refused)) from None
+        raise SignInRefused(str(refused)) from None
     connection.scope["user"] = actor
     if actor.role not in handler.opt.get("roles", ()):
         raise Forbidden(f"the role {actor.role} may not use {handler.handler_name} ({connection.url.path})")
@@ -113,13 +119,13 @@ async def authorize(connection: ASGIConnection[Any, Any, Any, Any], handler: Bas
 async def audit_refusal(refusal: Exception, scope: Scope) -> None:
     """The app's `after_exception` hook: audit a refusal of access (401, 403, 404, or a probe like
     them) from the guard or any route, on its own, since the refused request's work is not kept.
-    Unauthenticated refusals from one address are recorded up to ANONYMOUS_AUDIT_PER_MINUTE a
-    minute, then only the 100th, 1,000th, ..."""
+    The guard's refusals of requests without a live token are recorded up to
+    ANONYMOUS_AUDIT_PER_MINUTE a minute from one address, then only the 100th, 1,000th, ..."""
     if not (isinstance(refusal, DomainError) and refusal.audited):
         return
     connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope)
     reason = refusal.detail
-    if refusal.status == Unauthorized.status:
+    if isinstance(refusal, SignInRefused):
         address = connection.client.host if connection.client else "unknown"
         attempt = await anonymous_attempt(connection.app.state.resources, address)
         if attempt is not None and attempt > ANONYMOUS_AUDIT_PER_MINUTE and not is_power_of_ten(attempt):

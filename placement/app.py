@@ -39,6 +39,7 @@ from placement.reference import routes as reference_routes
 from placement.safehouses import routes as safehouse_routes
 from placement.web import routes as web_routes
 from placement.web.pages import page_or_problem
+from placement.web.session import require_csrf_on_pages
 from placement.worker import worker_settings
 from placement.youth import routes as youth_routes
 
@@ -115,6 +116,7 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         debug=False,
     )
     require_screening(app)
+    require_csrf_on_pages(app)
     document_problems(app)
     app.state.metrics = service_metrics
     # Round the whole handler: Litestar runs app middleware only once a route has matched.

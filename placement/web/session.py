@@ -13,8 +13,10 @@ import os
 import secrets
 from pathlib import Path
 
+from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import Cookie
+from litestar.exceptions import ImproperlyConfiguredException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 
@@ -52,6 +54,18 @@ def csrf_check(settings: Settings) -> DefineMiddleware:
         cookie_httponly=True,  # the token reaches forms from the server; no script needs the cookie
     )
     return DefineMiddleware(CSRFMiddleware, config=config)
+
+
+def require_csrf_on_pages(app: Litestar) -> None:
+    """Refuse to build an app with a signed-in page (a route the guard lets a cookie into)
+    outside the CSRF check, as a page added beside `web.routes.pages` would be."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            checked = any(getattr(m, "middleware", m) is CSRFMiddleware for m in handler.resolve_middleware())
+            if handler.opt.get("pages") and not handler.opt.get("public") and not checked:
+                raise ImproperlyConfiguredException(
+                    f"{route.path} ({handler.handler_name}) skips the CSRF check"
+                )
 
 
 def session_cookie(token: str, settings: Settings, over_https: bool) -> Cookie:

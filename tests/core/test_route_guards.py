@@ -8,9 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar, get
+from litestar import Litestar, asgi, get
 from litestar.exceptions import ImproperlyConfiguredException
-from litestar.handlers import HTTPRouteHandler
+from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 
 from placement.core.http import require_screening, screen_request
 from placement.core.security.guards import allow
@@ -107,15 +107,23 @@ def nothing() -> None:
     return None
 
 
+async def mounted(scope: Any, receive: Any, send: Any) -> None:
+    return None
+
+
+ADMIN_ONLY = allow("admin", entity="test")
+
+
 @pytest.mark.parametrize(
     "handler",
     [
-        get("/own-hook", before_request=own_hook, opt=allow("admin", entity="test"), sync_to_thread=False),
-        get("/cached", cache=True, opt=allow("admin", entity="test"), sync_to_thread=False),
+        get("/own-hook", before_request=own_hook, opt=ADMIN_ONLY, sync_to_thread=False)(nothing),
+        get("/cached", cache=True, opt=ADMIN_ONLY, sync_to_thread=False)(nothing),
+        asgi("/mounted", opt=ADMIN_ONLY)(mounted),
     ],
-    ids=["own before_request", "cached"],
+    ids=["own before_request", "cached", "not HTTP"],
 )
-def test_an_app_with_a_route_the_guard_would_not_see_is_refused(handler: HTTPRouteHandler) -> None:
-    app = Litestar(route_handlers=[handler(nothing)], before_request=screen_request)
+def test_an_app_with_a_route_the_guard_would_not_see_is_refused(handler: BaseRouteHandler) -> None:
+    app = Litestar(route_handlers=[handler], before_request=screen_request)
     with pytest.raises(ImproperlyConfiguredException, match="skips the guard"):
         require_screening(app)

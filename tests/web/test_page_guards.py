@@ -8,9 +8,12 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
+from litestar import Litestar, get
+from litestar.exceptions import ImproperlyConfiguredException
 
 from placement.core.security.roles import ROLES
+from placement.web.pages import page_opt
+from placement.web.session import require_csrf_on_pages
 from tests.conftest import TEST_PASSWORD
 from tests.core.test_route_guards import concrete, http_routes
 
@@ -155,3 +158,12 @@ async def test_the_session_cookie_is_secure_when_the_page_was_asked_for_over_htt
     session = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("placement_session="))
     assert answer.status_code == 303
     assert ("Secure" in session) is secure and "HttpOnly" in session and "SameSite=lax" in session
+
+
+def test_an_app_with_a_signed_in_page_outside_the_csrf_check_is_refused() -> None:
+    @get("/stray-page", opt=page_opt("admin", entity="test"), sync_to_thread=False)
+    def stray_page() -> None:
+        return None
+
+    with pytest.raises(ImproperlyConfiguredException, match="skips the CSRF check"):
+        require_csrf_on_pages(Litestar(route_handlers=[stray_page]))

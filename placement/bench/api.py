@@ -32,7 +32,7 @@ from litestar import Litestar
 from placement.bench.burst import BurstResult, run_burst
 from placement.bench.data import Demand, load_bench_data
 from placement.bench.load import Figures, Target
-from placement.bench.scenarios import REWARM_S, SCENARIOS, Comparison, compare
+from placement.bench.scenarios import REWARM_S, ROUNDS, SCENARIOS, Comparison, compare
 from placement.bench.sealing import MAX_DELAY_MS, Sealing, sealing_delays
 from placement.bench.servers import serving
 from placement.core import migrate
@@ -222,7 +222,7 @@ def run_api_bench(
     burst: int = 2000,
     burst_beds: int = 10,
     workers: int = 1,
-    rounds: int = 1,
+    rounds: int = ROUNDS,
 ) -> ApiBenchResult:
     """Set up servers and data, run the chosen scenarios in order, and tear everything down."""
     chosen = [scenario for scenario in SCENARIOS if scenario.name in scenarios]
@@ -306,7 +306,7 @@ def chosen_scenarios(names: tuple[str, ...]) -> frozenset[str]:
 @click.option("--warmup", default=2.0, show_default=True, type=click.FloatRange(min=0))
 @click.option(
     "--rounds",
-    default=5,
+    default=ROUNDS,
     show_default=True,
     type=click.IntRange(1, 100),
     help="Alternate the service and its floor this many times, --seconds each in all (later rounds "

@@ -23,6 +23,7 @@ from placement.reference.geography import massachusetts_places
 from placement.reference.loader import stable_id
 
 MIX_SIZE = 64
+ROUNDS = 5  # service and floor, alternated
 REWARM_S = 0.5  # before each later round: connections opened again, not measured
 CANCEL_BODY = b'{"reason":"entered_in_error"}'
 HELD = 201
@@ -147,7 +148,7 @@ def compare(
     clients: int,
     warmup: float,
     seconds: float,
-    rounds: int = 1,
+    rounds: int = ROUNDS,
 ) -> Comparison:
     """Measure the real app and the floor, each with `clients` clients following the scenario for
     `seconds` in all, in alternating rounds (real then floor, floor then real, ...) so that a

@@ -26,7 +26,7 @@ from placement.capacity import routes as capacity_routes
 from placement.core import audit_routes, health, metrics
 from placement.core.admission import Admission, admission_middleware
 from placement.core.errors import EXCEPTION_HANDLERS, http_error_handler, problem_responses
-from placement.core.http import DEPENDENCIES, front_door, require_screening, screen_request
+from placement.core.http import DEPENDENCIES, every_handler, front_door, require_screening, screen_request
 from placement.core.logs import configure_logging
 from placement.core.resources import Resources, utc_now
 from placement.core.security import routes as security_routes
@@ -136,10 +136,9 @@ def document_problems(app: Litestar) -> None:
     """Every guarded route may answer these problems: say so in the OpenAPI document (which is
     built on first use, after this)."""
     common = problem_responses(400, 401, 403, 404, 409, 422, 503)
-    for route in app.routes:
-        for handler in getattr(route, "route_handlers", ()):
-            if isinstance(handler, HTTPRouteHandler) and not handler.opt.get("public"):
-                handler.responses = {**common, **(handler.responses or {})}
+    for _, handler in every_handler(app):
+        if isinstance(handler, HTTPRouteHandler) and not handler.opt.get("public"):
+            handler.responses = {**common, **(handler.responses or {})}
 
 
 def app_from_env() -> Litestar:

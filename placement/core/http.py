@@ -7,15 +7,16 @@ import random
 import re
 import secrets
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import Annotated, Any, TypeAlias
 
 from litestar import Litestar, Request, Response
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.exceptions import ImproperlyConfiguredException
-from litestar.handlers import HTTPRouteHandler
+from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 from litestar.params import Parameter
+from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -109,14 +110,22 @@ def require_screening(app: Litestar) -> None:
     """Refuse to build an app with a route the guard would not see: a router or route with a
     `before_request` of its own (Litestar runs only the nearest one), a cached route (its cached
     answer goes out before the hook), or a route that is not HTTP (it has no hook)."""
+    for path, handler in every_handler(app):
+        if not (
+            isinstance(handler, HTTPRouteHandler)
+            and handler.resolve_before_request() is screen_request
+            and not handler.cache
+        ):
+            raise ImproperlyConfiguredException(f"{path} ({handler.handler_name}) skips the guard")
+
+
+def every_handler(app: Litestar) -> Iterator[tuple[str, BaseRouteHandler]]:
+    """Every route's path with each of its handlers, whatever kind of route it is (an HTTP route
+    has one handler per method, an ASGI or websocket route one)."""
     for route in app.routes:
-        for handler in getattr(route, "route_handlers", None) or [getattr(route, "route_handler", None)]:
-            if not (
-                isinstance(handler, HTTPRouteHandler)
-                and handler.resolve_before_request() is screen_request
-                and not handler.cache
-            ):
-                raise ImproperlyConfiguredException(f"{route.path} ({handler.handler_name}) skips the guard")
+        handlers = route.route_handlers if isinstance(route, HTTPRoute) else [route.route_handler]
+        for handler in handlers:
+            yield route.path, handler
 
 
 def current_actor(request: Request[Any, Any, Any], resources: Resources) -> audit.Actor:

@@ -61,9 +61,8 @@ class Resources:
         redis = await create_job_pool(settings)
         key = settings.audit_key.encode() if settings.audit_key else None
         backstop = None if prompt_sealing else SEALING_BACKSTOP_S
-        sealer = AuditSealer(
-            create_engine(settings, pool_size=2), key, backstop=backstop
-        )  # off the requests' pool
+        audit_engine = create_engine(settings, pool_size=2)  # off the requests' pool
+        sealer = AuditSealer(audit_engine, key, backstop=backstop)
         sessionmaker = create_sessionmaker(engine, key, sealer.nudge)
         return cls(
             settings,

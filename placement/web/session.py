@@ -20,6 +20,7 @@ from litestar.exceptions import ImproperlyConfiguredException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 
+from placement.core.http import every_handler
 from placement.core.security.guards import SESSION_COOKIE
 from placement.core.settings import Settings
 
@@ -59,13 +60,10 @@ def csrf_check(settings: Settings) -> DefineMiddleware:
 def require_csrf_on_pages(app: Litestar) -> None:
     """Refuse to build an app with a signed-in page (a route the guard lets a cookie into)
     outside the CSRF check, as a page added beside `web.routes.pages` would be."""
-    for route in app.routes:
-        for handler in getattr(route, "route_handlers", ()):
-            checked = any(getattr(m, "middleware", m) is CSRFMiddleware for m in handler.resolve_middleware())
-            if handler.opt.get("pages") and not handler.opt.get("public") and not checked:
-                raise ImproperlyConfiguredException(
-                    f"{route.path} ({handler.handler_name}) skips the CSRF check"
-                )
+    for path, handler in every_handler(app):
+        checked = any(getattr(m, "middleware", m) is CSRFMiddleware for m in handler.resolve_middleware())
+        if handler.opt.get("pages") and not handler.opt.get("public") and not checked:
+            raise ImproperlyConfiguredException(f"{path} ({handler.handler_name}) skips the CSRF check")
 
 
 def session_cookie(token: str, settings: Settings, over_https: bool) -> Cookie:

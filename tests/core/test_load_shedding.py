@@ -57,15 +57,12 @@ async def test_a_request_arriving_as_a_place_frees_does_not_overtake_the_one_que
     admission = Admission(limit=1, queue=10, wait=5)
     order: list[str] = []
 
-    async def enter(name: str) -> None:
-        async with held(admission):
-            order.append(name)
-            await asyncio.sleep(0)
-
     async with held(admission):
-        queued = asyncio.create_task(enter("queued"))
+        queued = asyncio.create_task(_enter(admission, order, "queued"))
         await asyncio.sleep(0.01)
-    late = asyncio.create_task(enter("late"))  # the place is free, but the queued request is woken
+    late = asyncio.create_task(
+        _enter(admission, order, "late")
+    )  # the place is free, but the queued request is woken
     await asyncio.gather(queued, late)
     assert order == ["queued", "late"]
     assert (admission.in_flight, admission.waiting) == (0, 0)
@@ -87,13 +84,9 @@ async def test_a_place_handed_to_a_request_as_it_is_cancelled_goes_to_the_next_o
     admission = Admission(limit=1, queue=10, wait=5)
     entered: list[str] = []
 
-    async def enter(name: str) -> None:
-        async with held(admission):
-            entered.append(name)
-
     async with held(admission):
-        first = asyncio.create_task(enter("first"))
-        second = asyncio.create_task(enter("second"))
+        first = asyncio.create_task(_enter(admission, entered, "first"))
+        second = asyncio.create_task(_enter(admission, entered, "second"))
         await asyncio.sleep(0.01)
     first.cancel()  # handed the place on the way out of the block above, before it could run
     await asyncio.gather(first, second, return_exceptions=True)
@@ -106,13 +99,9 @@ async def test_a_place_given_back_just_after_a_waiter_is_cancelled_goes_to_the_n
     admission = Admission(limit=1, queue=10, wait=5)
     entered: list[str] = []
 
-    async def enter(name: str) -> None:
-        async with held(admission):
-            entered.append(name)
-
     turn = await admission.admit()
-    first = asyncio.create_task(enter("first"))
-    second = asyncio.create_task(enter("second"))
+    first = asyncio.create_task(_enter(admission, entered, "first"))
+    second = asyncio.create_task(_enter(admission, entered, "second"))
     await asyncio.sleep(0.01)
     first.cancel()
     turn.leave()  # in the same step: the first waiter is cancelled but still queued
@@ -121,8 +110,11 @@ async def test_a_place_given_back_just_after_a_waiter_is_cancelled_goes_to_the_n
     assert (admission.in_flight, admission.waiting) == (0, 0)
 
 
-async def _enter(admission: Admission) -> None:
+async def _enter(admission: Admission, entered: list[str] | None = None, name: str = "") -> None:
+    """Hold a place for a moment, noting `name` in `entered` once in."""
     async with held(admission):
+        if entered is not None:
+            entered.append(name)
         await asyncio.sleep(0)
 
 

@@ -24,9 +24,16 @@ from caregivers.reminders import routes as reminder_routes
 from caregivers.training import routes as training_routes
 from placement.capacity import routes as capacity_routes
 from placement.core import audit_routes, health, metrics
-from placement.core.admission import Admission, admission_middleware
+from placement.core.admission import Admission, admitting
 from placement.core.errors import EXCEPTION_HANDLERS, http_error_handler, problem_responses
-from placement.core.http import DEPENDENCIES, every_handler, front_door, require_screening, screen_request
+from placement.core.http import (
+    DEPENDENCIES,
+    every_handler,
+    front_door,
+    require_screening,
+    route_template,
+    screen_request,
+)
 from placement.core.logs import configure_logging
 from placement.core.resources import Resources, utc_now
 from placement.core.security import routes as security_routes
@@ -100,7 +107,6 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
         after_exception=[audit_refusal],
         dependencies={**DEPENDENCIES, "places_taken": Provide(provide_places_taken, sync_to_thread=False)},
         exception_handlers={**EXCEPTION_HANDLERS, HTTPException: page_or_problem(http_error_handler)},
-        middleware=[admission_middleware(admission)],
         lifespan=[lifespan],
         template_config=TemplateConfig(directory=web_routes.TEMPLATES, engine=JinjaTemplateEngine),
         logging_config=None,  # logging is the process's to set up (placement.core.logs), not the app's
@@ -120,7 +126,8 @@ def create_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> L
     document_problems(app)
     app.state.metrics = service_metrics
     # Round the whole handler: Litestar runs app middleware only once a route has matched.
-    app.asgi_handler = front_door(app.asgi_handler, service_metrics.observe_answer)
+    admitted = admitting(app.asgi_handler, admission, route_template(app))
+    app.asgi_handler = front_door(admitted, service_metrics.observe_answer)
     return app
 
 

@@ -7,9 +7,7 @@ the metrics) are never queued, so they can say how busy the process is.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections import deque
 from collections.abc import AsyncIterator, Callable
 
 import msgspec
@@ -23,11 +21,16 @@ from placement.core.errors import (
     DomainError,
     problem_document,
 )
+from placement.core.handoff import HandOff, WaitedTooLong
 
 
 def unqueued(path: str) -> bool:
     """Health probes and the metrics: answered however busy the process is."""
     return path.startswith("/health/") or path == "/metrics"
+
+
+PLACE = True
+"""One of the places admission hands out (they are all alike)."""
 
 
 class Overloaded(DomainError):
@@ -42,21 +45,22 @@ class Overloaded(DomainError):
 class Admission:
     """At most `limit` requests in flight; up to `queue` more wait, each at most `wait` seconds.
 
-    A place given back goes straight to the longest-waiting request, so one arriving just then
-    never overtakes it. Each waiter is a future with a timer, not a task-level timeout: queueing
-    is on the path of every request under load.
+    The places are handed on fairly (`placement.core.handoff`): one given back goes straight to
+    the longest-waiting request, so one arriving just then never overtakes it.
     """
 
     def __init__(self, limit: int, queue: int, wait: float) -> None:
         self.limit = limit
         self.queue = queue
-        self.wait = wait
-        self.in_flight = 0
-        self._queued: deque[asyncio.Future[None]] = deque()
+        self._places = HandOff(wait, [PLACE] * limit)
+
+    @property
+    def in_flight(self) -> int:
+        return self.limit - self._places.free
 
     @property
     def waiting(self) -> int:
-        return len(self._queued)
+        return self._places.waiting
 
     async def admit(self) -> Turn:
         """One of the `limit` places, until the turn is left. Raises Overloaded."""
@@ -64,42 +68,17 @@ class Admission:
         return Turn(self)
 
     async def _take_turn(self) -> None:
-        if self.in_flight < self.limit and not self._queued:
-            self.in_flight += 1
+        if self._places.take_now() is not None:
             return
-        if len(self._queued) >= self.queue:
+        if self._places.waiting >= self.queue:
             raise Overloaded
-        loop = asyncio.get_running_loop()
-        place: asyncio.Future[None] = loop.create_future()
-        self._queued.append(place)
-        timer = loop.call_later(self.wait, self._give_up, place)
         try:
-            await place  # handed a place: it is already counted in flight
-        except asyncio.CancelledError:
-            if place.cancelled():  # still queued, unless a place given back just skipped it
-                with contextlib.suppress(ValueError):
-                    self._queued.remove(place)
-            elif place.exception() is None:  # handed a place as it was cancelled: pass it on
-                self._give_turn()
-            raise
-        finally:
-            timer.cancel()
-
-    def _give_up(self, place: asyncio.Future[None]) -> None:
-        """The wait is over: the queued request is turned away."""
-        if not place.done():
-            self._queued.remove(place)
-            place.set_exception(Overloaded())
+            await self._places.take()
+        except WaitedTooLong:
+            raise Overloaded from None
 
     def _give_turn(self) -> None:
-        """Hand this place to the longest-waiting request still waiting, or free it. (A waiter
-        cancelled a moment ago may still be queued: its task has not run to leave the queue.)"""
-        while self._queued:
-            place = self._queued.popleft()
-            if not place.done():
-                place.set_result(None)
-                return
-        self.in_flight -= 1
+        self._places.give(PLACE)
 
 
 class Turn:
@@ -128,28 +107,29 @@ class Turn:
             self.held = True
 
 
-def admission_middleware(admission: Admission) -> Callable[[ASGIApp], ASGIApp]:
-    """ASGI middleware (for Litestar's `middleware=`) that admits requests through `admission`."""
+def admitting(app: ASGIApp, admission: Admission, route_of: Callable[[Scope], str | None]) -> ASGIApp:
+    """Admit each HTTP request through `admission` before it is routed (so that Litestar adds no
+    layer of its own to every route for it); one turned away is answered 503 at once, under the
+    template of the route it asked for (`route_of`), as the metrics label it."""
 
-    def middleware(app: ASGIApp) -> ASGIApp:
-        async def admit(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != ScopeType.HTTP or unqueued(scope["path"]):
-                await app(scope, receive, send)
-                return
-            try:  # no context manager: this is on every request's path
-                turn = await admission.admit()
-            except Overloaded:
-                await send_overloaded(scope, send)
-                return
-            scope.setdefault("state", {})["turn"] = turn
-            try:
-                await app(scope, receive, send)
-            finally:
-                turn.leave()
+    async def admit(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP or unqueued(scope["path"]):
+            await app(scope, receive, send)
+            return
+        try:  # no context manager: this is on every request's path
+            turn = await admission.admit()
+        except Overloaded:
+            if template := route_of(scope):
+                scope["path_template"] = template
+            await send_overloaded(scope, send)
+            return
+        scope.setdefault("state", {})["turn"] = turn
+        try:
+            await app(scope, receive, send)
+        finally:
+            turn.leave()
 
-        return admit
-
-    return middleware
+    return admit
 
 
 async def send_overloaded(scope: Scope, send: Send) -> None:

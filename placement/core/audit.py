@@ -38,6 +38,7 @@ from sqlalchemy import (
     bindparam,
     func,
     insert,
+    literal,
     select,
     text,
 )
@@ -195,12 +196,24 @@ async def insert_unsealed(connection: asyncpg.Connection, entries: list[dict[str
     )
 
 
-def read_and_recorded(query: Select[*tuple[Any, ...]]) -> Statement:
+READER = ("at", "actor_id", "actor", "role", "entity_id", "request_id")
+"""What an audited read's entry is given when it runs; the rest is the statement's own."""
+
+
+def read_and_recorded(query: Select[*tuple[Any, ...]], action: str, entity: str) -> Statement:
     """`query`, and in the same statement an entry recording that it was read (written only when
-    it found a row), for `Reads.recorded`: the entry's recorded fields are its named parameters."""
+    it found a row), for `Reads.recorded`: its action and entity are written into the statement,
+    and the entry's other fields (READER) are its named parameters."""
     found = query.cte("found")
-    entry = select(*(bindparam(name, type_=AUDIT_TABLE.c[name].type) for name in RECORDED))
-    insert_entry = insert(AUDIT_TABLE).from_select(list(RECORDED), entry.select_from(found).limit(1))
+    entry = {
+        **{name: bindparam(name, type_=AUDIT_TABLE.c[name].type, required=False) for name in READER},
+        "action": literal(action, literal_execute=True),
+        "entity": literal(entity, literal_execute=True),
+        "outcome": literal("allowed", literal_execute=True),
+        "detail": func.jsonb_build_object(),
+    }
+    chosen = select(*entry.values()).select_from(found).limit(1)
+    insert_entry = insert(AUDIT_TABLE).from_select(list(entry), chosen)
     return compiled(select(found).add_cte(insert_entry.cte("recorded")))
 
 
@@ -215,14 +228,20 @@ class Reads:
     request_id: str | None
     committed: Callable[[], None]
 
-    async def recorded(
-        self, statement: Statement, action: str, entity: str, entity_id: object, **values: Any
-    ) -> asyncpg.Record | None:
+    async def recorded(self, statement: Statement, entity_id: object, **values: Any) -> asyncpg.Record | None:
         """Run a `read_and_recorded` statement: one round trip reads the record and audits the read."""
-        fields = entry_fields(self.actor, self.request_id, action, entity, entity_id, "allowed", None, {})
-        recorded = {**fields, "detail": json.dumps(fields["detail"])}
+        actor = self.actor
         async with self.connect() as connection:
-            row: asyncpg.Record | None = await statement.fetchrow(connection, **values, **recorded)
+            row: asyncpg.Record | None = await statement.fetchrow(
+                connection,
+                **values,
+                at=datetime.now(UTC),
+                actor_id=actor.user_id,
+                actor=actor.name,
+                role=actor.role,
+                entity_id=str(entity_id),
+                request_id=self.request_id,
+            )
         if row is not None:
             self.committed()
         return row

@@ -20,7 +20,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from sqlalchemy import Interval, bindparam, exists, func, select, update
+from sqlalchemy import BigInteger, Interval, String, bindparam, exists, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -67,15 +68,20 @@ _RECORDED = [AUDIT_TABLE.c.id, *(AUDIT_TABLE.c[name] for name in RECORDED)]  # w
 _UNSEALED = compiled(
     select(*_RECORDED).where(AuditEntry.seq.is_(None)).order_by(AuditEntry.id).limit(param("limit"))
 )
-_SEAL = compiled(
-    update(AUDIT_TABLE)
-    .where(AUDIT_TABLE.c.id == param("entry_id"), AUDIT_TABLE.c.seq.is_(None))
-    .values(
-        seq=param("new_seq"),
-        prev_hash=param("new_prev_hash"),
-        hash=param("new_hash"),
-        sealed_at=param("new_sealed_at"),
+_SEALS = (
+    func.unnest(
+        bindparam("entry_ids", type_=ARRAY(BigInteger), required=False),
+        bindparam("seqs", type_=ARRAY(BigInteger), required=False),
+        bindparam("prev_hashes", type_=ARRAY(String), required=False),
+        bindparam("hashes", type_=ARRAY(String), required=False),
     )
+    .table_valued("entry_id", "seq", "prev_hash", "hash")
+    .render_derived(name="seal")
+)
+_SEAL = compiled(  # one statement for the batch: a statement a row cost the database several times more
+    update(AUDIT_TABLE)
+    .where(AUDIT_TABLE.c.id == _SEALS.c.entry_id, AUDIT_TABLE.c.seq.is_(None))
+    .values(seq=_SEALS.c.seq, prev_hash=_SEALS.c.prev_hash, hash=_SEALS.c.hash, sealed_at=param("sealed_at"))
 )
 
 
@@ -101,21 +107,17 @@ async def seal_batch(connection: asyncpg.Connection, key: bytes | None, limit: i
     if not rows:
         return []
     now = datetime.now(UTC)
-    seals = []
+    seqs, prev_hashes, hashes = [], [], []
     for row in rows:
         seq += 1
-        digest = chain_hash(prev, hashed_fields(row, seq), key)
-        seals.append(
-            {
-                "entry_id": row["id"],
-                "new_seq": seq,
-                "new_prev_hash": prev,
-                "new_hash": digest,
-                "new_sealed_at": now,
-            }
-        )
-        prev = digest
-    await _SEAL.execute_many(connection, seals)
+        seqs.append(seq)
+        prev_hashes.append(prev)
+        prev = chain_hash(prev, hashed_fields(row, seq), key)
+        hashes.append(prev)
+    entry_ids = [row["id"] for row in rows]
+    await _SEAL.execute(
+        connection, entry_ids=entry_ids, seqs=seqs, prev_hashes=prev_hashes, hashes=hashes, sealed_at=now
+    )
     return [(now - row["at"]).total_seconds() for row in rows]
 
 

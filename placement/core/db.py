@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
 from sqlalchemy import DateTime, MetaData, event, func
 from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.util import greenlet_spawn
+from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.util import await_, greenlet_spawn
+from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty, Full
 
+from placement.core.handoff import HandOff, WaitedTooLong
 from placement.core.settings import Settings
 
 NAMING_CONVENTION = {
@@ -44,11 +49,110 @@ class Timestamps:
     )
 
 
+class FairQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
+    """The pool's idle connections, handed out fairly (`placement.core.handoff`).
+
+    SQLAlchemy's own queue lets a checkout that comes as a connection is returned take it ahead of
+    the waiter woken for it, which goes back to the end of the line: under load a request could
+    wait out the pool's whole timeout (503) while later ones were served, and each such turn cost
+    a wake-up for nothing. It only ever holds the pool's own connections, so a return never waits.
+    """
+
+    def __init__(self, maxsize: int, wait: float) -> None:
+        super().__init__(maxsize)
+        self._idle: HandOff[ConnectionPoolEntry] = HandOff(wait)
+
+    def empty(self) -> bool:
+        return self._idle.free == 0
+
+    def full(self) -> bool:
+        return 0 < self.maxsize <= self._idle.free
+
+    def qsize(self) -> int:
+        return self._idle.free
+
+    def put_nowait(self, item: ConnectionPoolEntry) -> None:
+        if self.full():
+            raise Full()
+        self._idle.give(item)
+
+    def put(self, item: ConnectionPoolEntry, block: bool = True, timeout: float | None = None) -> None:
+        self.put_nowait(item)
+
+    def take_now(self) -> ConnectionPoolEntry | None:
+        """An idle connection, if nobody is waiting for one."""
+        return self._idle.take_now()
+
+    async def take(self) -> ConnectionPoolEntry:
+        """An idle connection, in turn: outside the engine's greenlet. Raises WaitedTooLong."""
+        return await self._idle.take()
+
+    def get_nowait(self) -> ConnectionPoolEntry:
+        return self.get(block=False)
+
+    def get(self, block: bool = True, timeout: float | None = None) -> ConnectionPoolEntry:
+        """Runs inside the engine's greenlet, which awaits the turn (the wait is the pool's own
+        timeout, given when the queue was made)."""
+        idle = self.take_now()
+        if idle is not None:
+            return idle
+        if not block:
+            raise Empty()
+        try:
+            return await_(self._idle.take())
+        except WaitedTooLong:
+            raise Empty() from None
+
+
+class FairPool(AsyncAdaptedQueuePool):
+    """SQLAlchemy's asyncio pool, with its connections handed out in the order they were asked
+    for, and lent straight from its idle ones to statements run on the driver (`pooled_driver`)."""
+
+    _pool: FairQueue
+
+    def __init__(self, creator: Any, pool_size: int = 5, timeout: float = 30.0, **kw: Any) -> None:
+        super().__init__(creator, pool_size=pool_size, timeout=timeout, **kw)
+        self._pool = FairQueue(pool_size, timeout)
+
+    async def lend(self) -> ConnectionPoolEntry | None:
+        """A connection ready for use, at once or in turn with the engine's checkouts, without
+        them (and their greenlet): it counts as checked out until `take_back`. None if the
+        engine's own checkout is needed: the pool has yet to open all its connections, or the one
+        handed over must be reconnected (closed by the server, or older than an invalidation of the
+        whole pool). Raises the engine's pool timeout."""
+        record = self._pool.take_now()
+        if record is None:
+            if self._overflow < self._max_overflow:  # fewer open than the pool's size: open one
+                return None
+            try:
+                record = await self._pool.take()
+            except WaitedTooLong:
+                raise PoolTimeout(f"no connection free within {self._timeout:g} s") from None
+        if self._ready(record):
+            return record
+        self._pool.put_nowait(record)  # for an engine's checkout, which reconnects it
+        return None
+
+    def take_back(self, record: ConnectionPoolEntry) -> None:
+        self._pool.put_nowait(record)
+
+    def _ready(self, record: ConnectionPoolEntry) -> bool:
+        connection = record.dbapi_connection
+        started: float = getattr(record, "starttime", 0.0)
+        return (
+            connection is not None
+            and not connection.driver_connection.is_closed()
+            and started >= self._invalidate_time
+            and (self._recycle < 0 or time.time() - started <= self._recycle)
+        )
+
+
 def create_engine(settings: Settings, pool_size: int | None = None) -> AsyncEngine:
     """An engine with a fixed pool: a checkout that waits longer than the setting fails (503), and
     a connection the server closed while it sat in the pool is replaced, not handed out."""
     engine = create_async_engine(
         settings.sqlalchemy_url,
+        poolclass=FairPool,
         pool_size=pool_size or settings.db_pool_size,
         max_overflow=0,  # a fixed pool: overflow connections would be opened and closed under load
         pool_timeout=settings.queue_wait_seconds,
@@ -103,26 +207,79 @@ async def pooled_driver(
 ) -> AsyncIterator[asyncpg.Connection]:
     """A connection from the engine's pool (its size and wait), used straight on the driver: none
     of a session's cost. One left by anything but a `harmless` exception (a request cancelled
-    mid-statement, a failure) is closed, not handed to its next user. A failure to connect is
-    raised as the engine raises it (`DBAPIError`), which the raw pool does not do."""
-    failure = engine.dialect.loaded_dbapi.Error
+    mid-statement, a failure), or inside a transaction of the driver's that the pool's reset would
+    not see, is closed, not handed to its next user. A failure to connect is raised as the engine
+    raises it (`DBAPIError`), which the raw pool does not do.
+
+    The pool lends its connection without the engine's checkout (on every audited read, that cost
+    more than the statement); only one that must be opened or reconnected is the engine's to check out.
+    """
+    lease = await lent(engine) or await checked_out(engine)
     try:
-        pooled = await engine.raw_connection()
-    except failure as refused:
-        raise DBAPIError.instance(None, None, refused, failure, dialect=engine.dialect) from refused
-    try:
-        yield pooled.driver_connection
+        yield lease.driver
     except harmless:
-        await hand_back(pooled)
+        await lease.give_back()
         raise
     except BaseException:
-        await greenlet_spawn(pooled.invalidate)
+        await lease.close()
         raise
-    await hand_back(pooled)
+    await lease.give_back()
 
 
-async def hand_back(pooled: PoolProxiedConnection) -> None:
-    """Return a connection to the pool, unless it is left inside a transaction of the driver's,
-    which the pool's reset would not see: then it is closed."""
-    in_transaction = pooled.driver_connection.is_in_transaction()  # type: ignore[union-attr]
-    await greenlet_spawn(pooled.invalidate if in_transaction else pooled.close)
+@dataclass(frozen=True, slots=True)
+class Lent:
+    """A connection lent by a `FairPool`."""
+
+    pool: FairPool
+    record: ConnectionPoolEntry
+
+    @property
+    def driver(self) -> asyncpg.Connection:
+        driver: asyncpg.Connection = self.record.driver_connection
+        return driver
+
+    async def give_back(self) -> None:
+        if self.driver.is_in_transaction():
+            await self.close()
+        else:
+            self.pool.take_back(self.record)
+
+    async def close(self) -> None:
+        """Close it and put it back unconnected: the engine reconnects it for its next user."""
+        await greenlet_spawn(self.record.invalidate)
+        self.pool.take_back(self.record)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedOut:
+    """A connection the engine checked out."""
+
+    pooled: PoolProxiedConnection
+
+    @property
+    def driver(self) -> asyncpg.Connection:
+        driver: asyncpg.Connection = self.pooled.driver_connection
+        return driver
+
+    async def give_back(self) -> None:
+        await greenlet_spawn(self.pooled.invalidate if self.driver.is_in_transaction() else self.pooled.close)
+
+    async def close(self) -> None:
+        await greenlet_spawn(self.pooled.invalidate)
+
+
+async def lent(engine: AsyncEngine) -> Lent | None:
+    pool = engine.sync_engine.pool
+    if not isinstance(pool, FairPool):
+        return None
+    record = await pool.lend()
+    return None if record is None else Lent(pool, record)
+
+
+async def checked_out(engine: AsyncEngine) -> CheckedOut:
+    """The engine's own checkout (it waits its turn, connects, and reconnects)."""
+    failure = engine.dialect.loaded_dbapi.Error
+    try:
+        return CheckedOut(await engine.raw_connection())
+    except failure as refused:
+        raise DBAPIError.instance(None, None, refused, failure, dialect=engine.dialect) from refused

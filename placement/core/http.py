@@ -13,11 +13,12 @@ from typing import Annotated, Any, TypeAlias
 from litestar import Litestar, Request, Response
 from litestar.di import Provide
 from litestar.enums import ScopeType
-from litestar.exceptions import ImproperlyConfiguredException
+from litestar.exceptions import HTTPException, ImproperlyConfiguredException
 from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 from litestar.params import Parameter
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.utils.path import normalize_path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core import audit
@@ -117,6 +118,20 @@ def require_screening(app: Litestar) -> None:
             and not handler.cache
         ):
             raise ImproperlyConfiguredException(f"{path} ({handler.handler_name}) skips the guard")
+
+
+def route_template(app: Litestar) -> Callable[[Scope], str | None]:
+    """The template of the route a request asks for (None if none matches), for labelling an
+    answer given before the request is routed."""
+
+    def template(scope: Scope) -> str | None:
+        try:
+            routed = app.asgi_router.handle_routing(normalize_path(scope["path"]), scope.get("method"))
+        except HTTPException:  # no such route, or not with this method
+            return None
+        return routed[4]
+
+    return template
 
 
 def every_handler(app: Litestar) -> Iterator[tuple[str, BaseRouteHandler]]:

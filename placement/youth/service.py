@@ -147,16 +147,14 @@ async def youth_to_change(session: AsyncSession, actor: Actor, youth_id: uuid.UU
 @functools.cache
 def one_youth_read(caseload_only: bool) -> Statement:
     """`one_youth`, recording the read in the same statement (`audit.Reads.recorded`)."""
-    return audit.read_and_recorded(_one_record(caseload_only))
+    return audit.read_and_recorded(_one_record(caseload_only), "read_youth", ENTITY)
 
 
 async def read_youth(reads: audit.Reads, youth_id: uuid.UUID, today: date) -> YouthOut:
     """One youth's record, as an audited read: the hottest one, so the record is read and the read
     recorded in one statement on the driver."""
     statement = one_youth_read(caseload_of(reads.actor) is not None)
-    row = await reads.recorded(
-        statement, "read_youth", ENTITY, youth_id, youth_id=youth_id, caseworker_id=reads.actor.user_id
-    )
+    row = await reads.recorded(statement, youth_id, youth_id=youth_id, caseworker_id=reads.actor.user_id)
     if row is None:
         raise NotFound(f"No youth with id {youth_id} on your caseload.")
     return _youth_out(row, today)

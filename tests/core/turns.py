@@ -1,4 +1,4 @@
-"""Holding a place of the service's admission for a block, as the middleware holds one for a request."""
+"""Holding a place of the service's admission for a block, as the front door holds one for a request."""
 
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -226,46 +227,57 @@ async def pooled_driver(
     await lease.give_back()
 
 
-@dataclass(frozen=True, slots=True)
-class Lent:
-    """A connection lent by a `FairPool`."""
+class Lease(ABC):
+    """A pooled connection in use on the driver: given back to the pool when done, unless it is
+    left inside a transaction of the driver's, which the pool's reset would not see: then closed."""
 
-    pool: FairPool
-    record: ConnectionPoolEntry
+    held: ConnectionPoolEntry | PoolProxiedConnection
 
     @property
     def driver(self) -> asyncpg.Connection:
-        driver: asyncpg.Connection = self.record.driver_connection
+        driver: asyncpg.Connection = self.held.driver_connection
         return driver
 
     async def give_back(self) -> None:
         if self.driver.is_in_transaction():
             await self.close()
         else:
-            self.pool.take_back(self.record)
+            await self.return_to_pool()
 
-    async def close(self) -> None:
-        """Close it and put it back unconnected: the engine reconnects it for its next user."""
-        await greenlet_spawn(self.record.invalidate)
-        self.pool.take_back(self.record)
+    @abstractmethod
+    async def return_to_pool(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
-class CheckedOut:
-    """A connection the engine checked out."""
+class Lent(Lease):
+    """A connection lent by a `FairPool`."""
 
-    pooled: PoolProxiedConnection
+    pool: FairPool
+    held: ConnectionPoolEntry
 
-    @property
-    def driver(self) -> asyncpg.Connection:
-        driver: asyncpg.Connection = self.pooled.driver_connection
-        return driver
-
-    async def give_back(self) -> None:
-        await greenlet_spawn(self.pooled.invalidate if self.driver.is_in_transaction() else self.pooled.close)
+    async def return_to_pool(self) -> None:
+        self.pool.take_back(self.held)
 
     async def close(self) -> None:
-        await greenlet_spawn(self.pooled.invalidate)
+        """Close it and put it back unconnected: the engine reconnects it for its next user."""
+        await greenlet_spawn(self.held.invalidate)
+        self.pool.take_back(self.held)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedOut(Lease):
+    """A connection the engine checked out."""
+
+    held: PoolProxiedConnection
+
+    async def return_to_pool(self) -> None:
+        await greenlet_spawn(self.held.close)
+
+    async def close(self) -> None:
+        await greenlet_spawn(self.held.invalidate)
 
 
 async def lent(engine: AsyncEngine) -> Lent | None:

@@ -17,6 +17,7 @@ import functools
 import hashlib
 import hmac
 import json
+import re
 import uuid
 from collections.abc import Callable, Collection, Mapping
 from contextlib import AbstractAsyncContextManager
@@ -149,17 +150,25 @@ def entry_fields(
 ) -> dict[str, Any]:
     """The recorded fields of a new entry (what the chain's hash will cover, less its place)."""
     return {
+        **reader_fields(actor, request_id, entity_id),
+        "action": action,
+        "entity": entity,
+        "outcome": outcome,
+        "status": status,
+        "detail": {k: v for k, v in detail.items() if v is not None},
+    }
+
+
+def reader_fields(actor: Actor, request_id: str | None, entity_id: object | None) -> dict[str, Any]:
+    """Who did it, when, to which record, in which request: the fields an audited read binds
+    (`READER`); the rest of its entry is written into its statement."""
+    return {
         "at": datetime.now(UTC),
         "actor_id": actor.user_id,
         "actor": actor.name,
         "role": actor.role,
-        "action": action,
-        "entity": entity,
         "entity_id": None if entity_id is None else str(entity_id),
-        "outcome": outcome,
-        "status": status,
         "request_id": request_id,
-        "detail": {k: v for k, v in detail.items() if v is not None},
     }
 
 
@@ -196,7 +205,8 @@ async def insert_unsealed(connection: asyncpg.Connection, entries: list[dict[str
     )
 
 
-READER = ("at", "actor_id", "actor", "role", "entity_id", "request_id")
+WORD = re.compile(r"[a-z_]+")
+READER = tuple(reader_fields(SYSTEM, None, None))
 """What an audited read's entry is given when it runs; the rest is the statement's own."""
 
 
@@ -204,6 +214,8 @@ def read_and_recorded(query: Select[*tuple[Any, ...]], action: str, entity: str)
     """`query`, and in the same statement an entry recording that it was read (written only when
     it found a row), for `Reads.recorded`: its action and entity are written into the statement,
     and the entry's other fields (READER) are its named parameters."""
+    if not (WORD.fullmatch(action) and WORD.fullmatch(entity)):
+        raise ValueError(f"{action!r} and {entity!r} are written into SQL: names from the code only")
     found = query.cte("found")
     entry = {
         **{name: bindparam(name, type_=AUDIT_TABLE.c[name].type, required=False) for name in READER},
@@ -230,18 +242,9 @@ class Reads:
 
     async def recorded(self, statement: Statement, entity_id: object, **values: Any) -> asyncpg.Record | None:
         """Run a `read_and_recorded` statement: one round trip reads the record and audits the read."""
-        actor = self.actor
+        reader = reader_fields(self.actor, self.request_id, entity_id)
         async with self.connect() as connection:
-            row: asyncpg.Record | None = await statement.fetchrow(
-                connection,
-                **values,
-                at=datetime.now(UTC),
-                actor_id=actor.user_id,
-                actor=actor.name,
-                role=actor.role,
-                entity_id=str(entity_id),
-                request_id=self.request_id,
-            )
+            row: asyncpg.Record | None = await statement.fetchrow(connection, **values, **reader)
         if row is not None:
             self.committed()
         return row

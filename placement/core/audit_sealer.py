@@ -85,6 +85,10 @@ _SEAL = compiled(  # one statement for the batch: a statement a row cost the dat
 )
 
 
+class SealingIncomplete(Exception):
+    """A batch's update did not seal exactly its entries (the chain would have a gap): it rolls back."""
+
+
 class KeyMismatch(Exception):
     """The chain's last entry does not verify with this process's key: another
     PLACEMENT_AUDIT_KEY (or none) sealed it, or it was edited. Sealing on would break the chain
@@ -115,9 +119,11 @@ async def seal_batch(connection: asyncpg.Connection, key: bytes | None, limit: i
         prev = chain_hash(prev, hashed_fields(row, seq), key)
         hashes.append(prev)
     entry_ids = [row["id"] for row in rows]
-    await _SEAL.execute(
+    sealed = await _SEAL.execute(
         connection, entry_ids=entry_ids, seqs=seqs, prev_hashes=prev_hashes, hashes=hashes, sealed_at=now
     )
+    if sealed != f"UPDATE {len(rows)}":  # the chain would have a gap: roll the batch back
+        raise SealingIncomplete(f"sealing {len(rows)} audit entries changed other rows: {sealed}")
     return [(now - row["at"]).total_seconds() for row in rows]
 
 

@@ -52,8 +52,10 @@ class Statement:
     async def fetchval(self, connection: asyncpg.Connection, **values: Any) -> Any:
         return await connection.fetchval(self.sql, *self.args(values))
 
-    async def execute(self, connection: asyncpg.Connection, **values: Any) -> None:
-        await connection.execute(self.sql, *self.args(values))
+    async def execute(self, connection: asyncpg.Connection, **values: Any) -> str:
+        """Run it; returns the command's tag (`UPDATE 3`)."""
+        tag: str = await connection.execute(self.sql, *self.args(values))
+        return tag
 
     async def execute_many(self, connection: asyncpg.Connection, rows: Iterable[Mapping[str, Any]]) -> None:
         await connection.executemany(self.sql, [self.args(values) for values in rows])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -56,7 +56,9 @@ class FairQueue(AsyncAdaptedQueue[ConnectionPoolEntry]):
     SQLAlchemy's own queue lets a checkout that comes as a connection is returned take it ahead of
     the waiter woken for it, which goes back to the end of the line: under load a request could
     wait out the pool's whole timeout (503) while later ones were served, and each such turn cost
-    a wake-up for nothing. It only ever holds the pool's own connections, so a return never waits.
+    a wake-up for nothing. It holds at most the pool's own connections, so a return never waits
+    (a full queue raises Full, as SQLAlchemy's pool expects); every wait is the pool's timeout,
+    given when the queue is made, and it is always first in, first out.
     """
 
     def __init__(self, maxsize: int, wait: float) -> None:
@@ -117,10 +119,13 @@ class FairPool(AsyncAdaptedQueuePool):
 
     async def lend(self) -> ConnectionPoolEntry | None:
         """A connection ready for use, at once or in turn with the engine's checkouts, without
-        them (and their greenlet): it counts as checked out until `take_back`. None if the
-        engine's own checkout is needed: the pool has yet to open all its connections, or the one
-        handed over must be reconnected (closed by the server, or older than an invalidation of the
-        whole pool). Raises the engine's pool timeout."""
+        them (and their greenlet): it counts as checked out until `take_back`. One that must be
+        reconnected (closed by the server, or older than an invalidation of the whole pool) is
+        reconnected, keeping its turn. None if the engine's own checkout is needed: the pool has
+        yet to open all its connections, or pings them. Raises the engine's pool timeout, or the
+        driver's error if reconnecting fails."""
+        if self._pre_ping:
+            return None
         record = self._pool.take_now()
         if record is None:
             if self._overflow < self._max_overflow:  # fewer open than the pool's size: open one
@@ -129,23 +134,40 @@ class FairPool(AsyncAdaptedQueuePool):
                 record = await self._pool.take()
             except WaitedTooLong:
                 raise PoolTimeout(f"no connection free within {self._timeout:g} s") from None
-        if self._ready(record):
-            return record
-        self._pool.put_nowait(record)  # for an engine's checkout, which reconnects it
-        return None
+        if not self._ready(record):
+            try:
+                await greenlet_spawn(reconnect, record)
+            except BaseException:
+                await self.take_back(record)  # unconnected: its next user opens it
+                raise
+        return record
 
-    def take_back(self, record: ConnectionPoolEntry) -> None:
-        self._pool.put_nowait(record)
+    async def take_back(self, record: ConnectionPoolEntry) -> None:
+        """Return a lent connection; into a pool disposed of meanwhile (full again), close it."""
+        if not self._pool.full():
+            self._pool.put_nowait(record)
+            return
+        try:
+            await greenlet_spawn(record.invalidate)
+        finally:
+            self._dec_overflow()
 
     def _ready(self, record: ConnectionPoolEntry) -> bool:
+        """What the engine's checkout would check before handing it out."""
         connection = record.dbapi_connection
-        started: float = getattr(record, "starttime", 0.0)
+        started: float = record.starttime  # type: ignore[attr-defined]
         return (
             connection is not None
             and not connection.driver_connection.is_closed()
             and started >= self._invalidate_time
             and (self._recycle < 0 or time.time() - started <= self._recycle)
         )
+
+
+def reconnect(record: ConnectionPoolEntry) -> None:
+    """Close a pooled connection and open it afresh, as the engine's checkout does (in its greenlet)."""
+    record.invalidate()
+    record.get_connection()  # type: ignore[attr-defined]
 
 
 def create_engine(settings: Settings, pool_size: int | None = None) -> AsyncEngine:
@@ -259,12 +281,15 @@ class Lent(Lease):
     held: ConnectionPoolEntry
 
     async def return_to_pool(self) -> None:
-        self.pool.take_back(self.held)
+        await self.pool.take_back(self.held)
 
     async def close(self) -> None:
-        """Close it and put it back unconnected: the engine reconnects it for its next user."""
-        await greenlet_spawn(self.held.invalidate)
-        self.pool.take_back(self.held)
+        """Close it and put it back unconnected, for its next user to open (put back even if
+        this task is cancelled meanwhile: the pool would otherwise be one connection short)."""
+        try:
+            await greenlet_spawn(self.held.invalidate)
+        finally:
+            await self.pool.take_back(self.held)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,14 +309,22 @@ async def lent(engine: AsyncEngine) -> Lent | None:
     pool = engine.sync_engine.pool
     if not isinstance(pool, FairPool):
         return None
-    record = await pool.lend()
+    with failing_as_the_engine(engine):
+        record = await pool.lend()
     return None if record is None else Lent(pool, record)
 
 
 async def checked_out(engine: AsyncEngine) -> CheckedOut:
     """The engine's own checkout (it waits its turn, connects, and reconnects)."""
+    with failing_as_the_engine(engine):
+        return CheckedOut(await engine.raw_connection())
+
+
+@contextmanager
+def failing_as_the_engine(engine: AsyncEngine) -> Iterator[None]:
+    """A failure to connect raised as the engine raises it (`DBAPIError`), not as the driver's."""
     failure = engine.dialect.loaded_dbapi.Error
     try:
-        return CheckedOut(await engine.raw_connection())
+        yield
     except failure as refused:
         raise DBAPIError.instance(None, None, refused, failure, dialect=engine.dialect) from refused

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
+import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -13,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from placement.core.db import FairPool, create_engine, pooled_driver
 from placement.core.handoff import HandOff, WaitedTooLong
-from placement.core.settings import Settings
+from placement.core.settings import Settings, plain_postgres_url
 
 CHECKOUTS = 8
 ROUNDS = 25
@@ -82,6 +83,8 @@ async def test_a_lent_connection_counts_as_checked_out_until_it_is_given_back(
 async def test_a_connection_left_in_a_transaction_is_closed_not_lent_again(
     two_connections: AsyncEngine,
 ) -> None:
+    async with pooled_driver(two_connections), pooled_driver(two_connections):
+        pass  # both connections are open now: the next one is lent
     async with pooled_driver(two_connections) as driver:
         await driver.execute("BEGIN")
         left = driver
@@ -92,10 +95,10 @@ async def test_a_connection_left_in_a_transaction_is_closed_not_lent_again(
 
 
 async def test_every_waiter_is_turned_away_after_the_wait_and_the_line_goes_on() -> None:
-    line: HandOff[str] = HandOff(wait=0.05)
+    line: HandOff[str] = HandOff(wait=0.3)
     waiters = [asyncio.create_task(line.take()) for _ in range(3)]
-    await asyncio.sleep(0.01)
-    late = asyncio.create_task(line.take())  # due 10 ms after the others
+    await asyncio.sleep(0.15)
+    late = asyncio.create_task(line.take())  # due 150 ms after the others
     results = await asyncio.gather(*waiters, return_exceptions=True)
     assert all(isinstance(result, WaitedTooLong) for result in results)
     assert not late.done()
@@ -103,3 +106,42 @@ async def test_every_waiter_is_turned_away_after_the_wait_and_the_line_goes_on()
     assert await late == "connection"
     assert line.waiting == 0
     assert line.take_now() is None  # handed over, not kept
+
+
+async def test_a_lent_connection_the_server_closed_is_reconnected_in_its_turn(
+    two_connections: AsyncEngine, settings: Settings
+) -> None:
+    async with pooled_driver(two_connections) as first, pooled_driver(two_connections) as second:
+        pids = [await driver.fetchval("SELECT pg_backend_pid()") for driver in (first, second)]
+    outsider = await asyncpg.connect(plain_postgres_url(settings.sqlalchemy_url))
+    try:
+        await outsider.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", pids)
+    finally:
+        await outsider.close()
+    await asyncio.sleep(0.2)  # the driver notices the server closed both
+    async with pooled_driver(two_connections) as driver:
+        assert await driver.fetchval("SELECT pg_backend_pid()") not in pids
+
+
+async def test_a_lent_connection_is_given_back_even_if_closing_it_is_cancelled(
+    two_connections: AsyncEngine,
+) -> None:
+    pool = two_connections.sync_engine.pool
+    assert isinstance(pool, FairPool)
+    async with pooled_driver(two_connections), pooled_driver(two_connections):
+        pass
+
+    async def fail_mid_statement() -> None:
+        async with pooled_driver(two_connections) as driver:
+            await driver.execute("SELECT pg_sleep(5)")
+
+    task = asyncio.create_task(fail_mid_statement())
+    await asyncio.sleep(0.2)
+    task.cancel()  # the connection is closed on the way out...
+    await asyncio.sleep(0)
+    task.cancel()  # ...and the close itself is cancelled
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert pool.checkedout() == 0
+    async with pooled_driver(two_connections) as a, pooled_driver(two_connections) as b:
+        assert await a.fetchval("SELECT 1") == await b.fetchval("SELECT 1") == 1

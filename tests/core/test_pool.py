@@ -28,6 +28,19 @@ async def two_connections(settings: Settings) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
+def fair_pool(engine: AsyncEngine) -> FairPool:
+    pool = engine.sync_engine.pool
+    assert isinstance(pool, FairPool)
+    return pool
+
+
+async def every_connection_opened(engine: AsyncEngine) -> FairPool:
+    """Open both of the pool's connections and give them back: from now on the pool lends."""
+    async with pooled_driver(engine), pooled_driver(engine):
+        pass
+    return fair_pool(engine)
+
+
 async def test_a_connection_given_back_goes_to_the_longest_waiter_not_back_to_its_user(
     two_connections: AsyncEngine,
 ) -> None:
@@ -60,9 +73,7 @@ async def test_a_checkout_that_waits_past_the_wait_is_the_engine_timeout(
         with pytest.raises(PoolTimeout):
             async with two_connections.connect():
                 pass
-    pool = two_connections.sync_engine.pool
-    assert isinstance(pool, FairPool)
-    assert pool.checkedout() == 0
+    assert fair_pool(two_connections).checkedout() == 0
     async with pooled_driver(two_connections) as driver:  # nothing was lost on the way
         assert await driver.fetchval("SELECT 1") == 1
 
@@ -70,10 +81,7 @@ async def test_a_checkout_that_waits_past_the_wait_is_the_engine_timeout(
 async def test_a_lent_connection_counts_as_checked_out_until_it_is_given_back(
     two_connections: AsyncEngine,
 ) -> None:
-    pool = two_connections.sync_engine.pool
-    assert isinstance(pool, FairPool)
-    async with pooled_driver(two_connections), pooled_driver(two_connections):
-        pass  # both connections are open now, and idle
+    pool = await every_connection_opened(two_connections)
     async with pooled_driver(two_connections) as driver:
         assert pool.checkedout() == 1
         assert await driver.fetchval("SELECT 1") == 1
@@ -83,8 +91,7 @@ async def test_a_lent_connection_counts_as_checked_out_until_it_is_given_back(
 async def test_a_connection_left_in_a_transaction_is_closed_not_lent_again(
     two_connections: AsyncEngine,
 ) -> None:
-    async with pooled_driver(two_connections), pooled_driver(two_connections):
-        pass  # both connections are open now: the next one is lent
+    await every_connection_opened(two_connections)
     async with pooled_driver(two_connections) as driver:
         await driver.execute("BEGIN")
         left = driver
@@ -126,10 +133,7 @@ async def test_a_lent_connection_the_server_closed_is_reconnected_in_its_turn(
 async def test_a_lent_connection_is_given_back_even_if_closing_it_is_cancelled(
     two_connections: AsyncEngine,
 ) -> None:
-    pool = two_connections.sync_engine.pool
-    assert isinstance(pool, FairPool)
-    async with pooled_driver(two_connections), pooled_driver(two_connections):
-        pass
+    pool = await every_connection_opened(two_connections)
 
     async def fail_mid_statement() -> None:
         async with pooled_driver(two_connections) as driver:

@@ -68,13 +68,13 @@ def test_audit_verify_passes_an_intact_chain_and_names_an_edited_entry(own_datab
 
 
 def tamper(settings: Settings, statement: str) -> None:
-    """Change the audit log as its owner could, with the append-only trigger switched off."""
+    """Change the audit log as its owner could, with the append-only triggers switched off."""
     asyncio.run(
         sql(
             settings,
-            "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete;"
+            "ALTER TABLE audit_log DISABLE TRIGGER USER;"
             f"{statement};"
-            "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update_delete;",
+            "ALTER TABLE audit_log ENABLE TRIGGER USER;",
         )
     )
 

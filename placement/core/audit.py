@@ -61,7 +61,7 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(BigInteger, Sequence("audit_log_id_seq"), primary_key=True)
     """Insertion order; the chain's order is `seq`, given when the entry is sealed."""
-    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     actor_id: Mapped[uuid.UUID | None]
     actor: Mapped[str] = mapped_column(String(100))
@@ -74,13 +74,16 @@ class AuditEntry(Base):
     request_id: Mapped[str | None] = mapped_column(String(80))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     prev_hash: Mapped[str | None] = mapped_column(String(64))
-    hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    hash: Mapped[str | None] = mapped_column(String(64))
     sealed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
         Index(None, "entity", "entity_id"),
         Index(None, "actor_id", "at"),
         Index("ix_audit_log_unsealed", "id", postgresql_where=text("seq IS NULL")),
+        # Unique among sealed entries only, so an entry is indexed here once, when it is sealed.
+        Index("uq_audit_log_seq", "seq", unique=True, postgresql_where=text("seq IS NOT NULL")),
+        Index("uq_audit_log_hash", "hash", unique=True, postgresql_where=text("hash IS NOT NULL")),
         CheckConstraint(
             "(seq IS NULL) = (hash IS NULL) AND (seq IS NULL) = (prev_hash IS NULL)"
             " AND (seq IS NULL) = (sealed_at IS NULL)",

@@ -79,12 +79,12 @@ async def test_the_chain_is_intact_after_normal_use_and_names_an_edited_row(
         session_report = await verify_chain_on(conn)
         assert session_report.intact, session_report
         victim = await conn.scalar(select(func.max(AuditEntry.seq)).where(AuditEntry.action == "add_bed"))
-        await conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete"))
+        await conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
         await conn.execute(
             text("UPDATE audit_log SET actor = 'someone else' WHERE seq = :seq"), {"seq": victim}
         )
         report = await verify_chain_on(conn)
-        await conn.rollback()  # undo the edit (and the trigger change)
+        await conn.rollback()  # undo the edit (and the triggers switched off)
     assert not report.intact
     assert report.first_bad_seq == victim and "edited" in (report.reason or "")
 
@@ -98,7 +98,7 @@ async def test_the_chain_names_the_gap_where_a_row_was_deleted(
     async with resources.engine.connect() as conn:
         last = await conn.scalar(select(func.max(AuditEntry.seq)))
         assert last is not None
-        await conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete"))
+        await conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
         await conn.execute(text("DELETE FROM audit_log WHERE seq = :seq"), {"seq": last - 1})
         report = await verify_chain_on(conn)
         await conn.rollback()

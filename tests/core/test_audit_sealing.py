@@ -425,7 +425,7 @@ async def test_an_anchor_shows_entries_cut_off_the_end_that_the_chain_alone_cann
 ) -> None:
     await sealed_entries(resources, 4)
     async with resources.engine.connect() as conn:
-        await conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete"))
+        await conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
         before = await verify_chain_on(conn, resources)
         last = before.checked
         earlier = await conn.scalar(select(AuditEntry.hash).where(AuditEntry.seq == last - 3))
@@ -434,7 +434,7 @@ async def test_an_anchor_shows_entries_cut_off_the_end_that_the_chain_alone_cann
         async with session_on(conn, resources) as session:
             head_holds = await anchor_holds(session, before.head)
             earlier_holds = await anchor_holds(session, f"{last - 3}:{earlier}")
-        await conn.rollback()  # undo the cut (and the trigger change)
+        await conn.rollback()  # undo the cut (and the triggers switched off)
     assert before.intact and after.intact and after.checked == last - 2  # a shorter chain verifies
     assert not head_holds
     assert earlier_holds
@@ -446,7 +446,7 @@ async def test_an_anchor_shows_a_tail_rewritten_with_recomputed_hashes(resources
     await sealed_entries(resources, 3)
     key: bytes | None = resources.sessionmaker.kw["info"]["audit_key"]
     async with resources.engine.connect() as conn:
-        await conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update_delete"))
+        await conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
         before = await verify_chain_on(conn, resources)
         async with session_on(conn, resources) as session:
             tail = (
@@ -472,6 +472,7 @@ async def test_an_anchor_shows_a_tail_rewritten_with_recomputed_hashes(resources
 # --- 4. the trigger --------------------------------------------------------------------------------
 
 SEAL = "UPDATE audit_log SET seq = :seq, prev_hash = :prev, hash = :hash, sealed_at = now()"
+LAST_SEALED = " WHERE seq = (SELECT max(seq) FROM audit_log)"
 
 
 async def unsealed_entry(conn: AsyncConnection) -> int:
@@ -493,10 +494,11 @@ def made_up_seal() -> dict[str, Any]:
         pytest.param("UPDATE audit_log SET actor = 'someone else' WHERE id = :id", id="edit-unsealed"),
         pytest.param(SEAL + ", actor = 'someone else' WHERE id = :id", id="seal-with-an-edit"),
         pytest.param("DELETE FROM audit_log WHERE id = :id", id="delete-unsealed"),
-        pytest.param(SEAL + " WHERE seq = (SELECT max(seq) FROM audit_log)", id="seal-again"),
+        pytest.param("UPDATE audit_log SET actor = 'someone else'" + LAST_SEALED, id="edit-sealed"),
+        pytest.param("DELETE FROM audit_log" + LAST_SEALED, id="delete-sealed"),
+        pytest.param(SEAL + LAST_SEALED, id="seal-again"),
         pytest.param(
-            "UPDATE audit_log SET seq = NULL, prev_hash = NULL, hash = NULL, sealed_at = NULL"
-            " WHERE seq = (SELECT max(seq) FROM audit_log)",
+            "UPDATE audit_log SET seq = NULL, prev_hash = NULL, hash = NULL, sealed_at = NULL" + LAST_SEALED,
             id="unseal",
         ),
     ],

@@ -517,6 +517,39 @@ async def test_the_trigger_lets_through_only_the_one_sealing_of_an_unsealed_entr
         await conn.rollback()
 
 
+EDITS = {
+    "id": "id + 1",
+    "at": "at + interval '1 second'",
+    "actor_id": "gen_random_uuid()",
+    "actor": "'someone else'",
+    "role": "'admin_elsewhere'",
+    "action": "'another_action'",
+    "entity": "'another_entity'",
+    "entity_id": "'another-id'",
+    "outcome": "'denied'",
+    "status": "coalesce(status, 0) + 1",
+    "request_id": "'another-request'",
+    "detail": """'{"added": true}'::jsonb""",
+}
+"""An edit of each recorded field, as SQL."""
+
+
+def test_every_recorded_field_has_an_edit_to_try() -> None:
+    sealing = {"seq", "prev_hash", "hash", "sealed_at"}
+    assert set(EDITS) == set(AuditEntry.__table__.columns.keys()) - sealing
+
+
+@pytest.mark.parametrize("column", sorted(EDITS))
+async def test_a_sealing_that_edits_a_recorded_field_is_refused(column: str, resources: Resources) -> None:
+    async with resources.engine.connect() as conn:
+        entry_id = await unsealed_entry(conn)
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with conn.begin_nested():
+                edit = f"{SEAL}, {column} = {EDITS[column]} WHERE id = :id"
+                await conn.execute(text(edit), {"id": entry_id, **made_up_seal()})
+        await conn.rollback()
+
+
 @pytest.mark.parametrize(
     "seal",
     [

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Annotated
 
 from litestar import Response, Router, get, patch, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.capacity import coverage, history, needs, targets, trials
@@ -35,9 +35,9 @@ from placement.core.schemas import Limit, Offset, Page
 from placement.core.tables import TABULAR, TableAnswer
 
 DEFAULT_DAYS = 30
-FirstDay = Annotated[date | None, Parameter(query="from", description="First day (default: 30 days ago)")]
-LastDay = Annotated[date | None, Parameter(query="to", description="Last day (default: today)")]
-By = Annotated[Grouping, Parameter(query="by", description="Group the counts by region, county or kind")]
+FirstDay = Annotated[date | None, QueryParameter(name="from", description="First day (default: 30 days ago)")]
+LastDay = Annotated[date | None, QueryParameter(name="to", description="Last day (default: today)")]
+By = Annotated[Grouping, QueryParameter(name="by", description="Group the counts by region, county or kind")]
 
 
 @get("/capacity", opt=READERS, **TABULAR)
@@ -56,10 +56,10 @@ async def capacity_history(
     answer: TableAnswer,
     by: By = "region",
     first: Annotated[
-        date | None, Parameter(query="from", description="First day (default: 30 days ago)")
+        date | None, QueryParameter(name="from", description="First day (default: 30 days ago)")
     ] = None,
-    last: Annotated[date | None, Parameter(query="to", description="Last day (default: today)")] = None,
-    every: Annotated[Every, Parameter(query="every", description="A row per day, or per week")] = "day",
+    last: Annotated[date | None, QueryParameter(name="to", description="Last day (default: today)")] = None,
+    every: Annotated[Every, QueryParameter(name="every", description="A row per day, or per week")] = "day",
 ) -> Response[CapacityHistory]:
     """The daily counts of a span of days, or each week's last day; rows a worker rebuilt after the
     fact say `source: backfill`."""

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 
 from placement.core.errors import PreconditionFailed, PreconditionRequired
 
 IfMatch = Annotated[
     str | None,
-    Parameter(header="If-Match", description="The ETag of your last read of the record", max_length=200),
+    HeaderParameter(name="If-Match", description="The ETag of your last read of the record", max_length=200),
 ]
 
 

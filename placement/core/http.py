@@ -15,7 +15,7 @@ from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException, ImproperlyConfiguredException
 from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
-from litestar.params import Parameter
+from litestar.params import HeaderParameter
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from litestar.utils.path import normalize_path
@@ -178,7 +178,7 @@ def provide_idempotent(
     actor: audit.Actor,
     idempotency_key: Annotated[
         str | None,
-        Parameter(header="Idempotency-Key", description="Repeat a create safely: same key, same result"),
+        HeaderParameter(name="Idempotency-Key", description="Repeat a create safely: same key, same result"),
     ] = None,
 ) -> IdempotentCreate:
     if actor.user_id is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 
 from placement.core.errors import Unprocessable
 
@@ -16,8 +16,8 @@ Longitude = Annotated[float, msgspec.Meta(ge=-180, le=180, description="Decimal 
 Age = Annotated[int, msgspec.Meta(ge=0, le=25)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Codes = Annotated[list[str], msgspec.Meta(max_length=30, description="Codes of a shared vocabulary")]
-Limit = Annotated[int, Parameter(query="limit", ge=1, le=200, description="Page size")]
-Offset = Annotated[int, Parameter(query="offset", ge=0, le=10_000_000)]
+Limit = Annotated[int, QueryParameter(name="limit", ge=1, le=200, description="Page size")]
+Offset = Annotated[int, QueryParameter(name="offset", ge=0, le=10_000_000)]
 
 
 class Schema(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

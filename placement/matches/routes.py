@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from placement.core.audit import Actor
@@ -31,15 +31,15 @@ from placement.matches.schemas import (
 MAX_WAIT_SECONDS = 10
 Wait = Annotated[
     float,
-    Parameter(
-        query="wait",
+    QueryParameter(
+        name="wait",
         ge=0,
         le=MAX_WAIT_SECONDS,
         description="Hold the answer up to this many seconds until the request is solved",
     ),
 ]
 YouthId = Annotated[
-    uuid.UUID, Parameter(query="youth_id", description="The youth whose match requests to list")
+    uuid.UUID, QueryParameter(name="youth_id", description="The youth whose match requests to list")
 ]
 
 

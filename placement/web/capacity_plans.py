@@ -16,7 +16,7 @@ from typing import Annotated, Any, get_args
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -128,7 +128,7 @@ async def targets_page(
     session: AsyncSession,
     resources: Resources,
     actor: Actor,
-    page_number: Annotated[int, Parameter(query="page", ge=1)] = 1,
+    page_number: Annotated[int, QueryParameter(name="page", ge=1)] = 1,
     done: str | None = None,
 ) -> Template:
     """The targets, due soonest first, a page at a time; the form to set one for those who may."""

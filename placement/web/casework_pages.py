@@ -14,7 +14,7 @@ from typing import Annotated, Any, get_args
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -78,7 +78,7 @@ async def caseload(
     actor: Actor,
     resources: Resources,
     status: YouthStatus | None = None,
-    page_number: Annotated[int, Parameter(query="page", ge=1)] = 1,
+    page_number: Annotated[int, QueryParameter(name="page", ge=1)] = 1,
 ) -> Template:
     """The youth on this caseworker's caseload, most urgent first, a page at a time."""
     today = resources.clock().date()

@@ -119,7 +119,7 @@ ADMIN_ONLY = allow("admin", entity="test")
     [
         get("/own-hook", before_request=own_hook, opt=ADMIN_ONLY, sync_to_thread=False)(nothing),
         get("/cached", cache=True, opt=ADMIN_ONLY, sync_to_thread=False)(nothing),
-        asgi("/mounted", opt=ADMIN_ONLY)(mounted),
+        asgi("/mounted", opt=ADMIN_ONLY, copy_scope=True)(mounted),
     ],
     ids=["own before_request", "cached", "not HTTP"],
 )

@@ -12,14 +12,14 @@ PostgreSQL is paid on every request. Two parts of it did no work for an ordinary
   refuses, so the function runs only to refuse. UPDATE and DELETE get triggers of their own,
   because a trigger's `WHEN` can name `NEW` only if it fires on neither INSERT nor DELETE.
 - The unique constraints on `seq` and `hash` indexed every unsealed entry (as NULL) when it was
-  inserted, and again when it was sealed. They are now unique indexes over sealed entries only.
+  inserted, and again when it was sealed. They are now unique indexes over sealed entries only,
+  built concurrently; the downgrade rebuilds the constraints the plain way, holding writes back.
 
 The table refuses the same changes as before; the tests of the append-only table still hold.
 """
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
@@ -68,21 +68,25 @@ def refuse(trigger: str, event: str, when: str | None = None) -> str:
 
 
 def upgrade() -> None:
+    # Built beside the table's traffic: a plain CREATE INDEX would hold back every audited request
+    # for as long as it reads the whole log. A build that failed leaves an invalid index behind;
+    # it is dropped first, so the upgrade can simply be run again.
+    with op.get_context().autocommit_block():
+        for column in ("seq", "hash"):
+            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS uq_audit_log_{column}_sealed")
+            op.execute(
+                f"CREATE UNIQUE INDEX CONCURRENTLY uq_audit_log_{column}_sealed"
+                f" ON audit_log ({column}) WHERE {column} IS NOT NULL"
+            )
+    for column in ("seq", "hash"):
+        op.drop_constraint(f"uq_audit_log_{column}", "audit_log", type_="unique")
+        op.execute(f"ALTER INDEX uq_audit_log_{column}_sealed RENAME TO uq_audit_log_{column}")
     op.execute("DROP TRIGGER audit_log_insert_unsealed ON audit_log")
     op.execute("DROP TRIGGER audit_log_no_update_delete ON audit_log")
     op.execute(REFUSE)
     op.execute(refuse("audit_log_insert_unsealed", "INSERT", "NEW.seq IS NOT NULL"))
     op.execute(refuse("audit_log_seal_once", "UPDATE", f"NOT ({SEALING_ONCE})"))
     op.execute(refuse("audit_log_no_delete", "DELETE"))
-    for column in ("seq", "hash"):
-        op.drop_constraint(f"uq_audit_log_{column}", "audit_log", type_="unique")
-        op.create_index(
-            f"uq_audit_log_{column}",
-            "audit_log",
-            [column],
-            unique=True,
-            postgresql_where=sa.text(f"{column} IS NOT NULL"),
-        )
 
 
 def downgrade() -> None:

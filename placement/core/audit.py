@@ -110,7 +110,7 @@ SYSTEM = Actor(user_id=None, name="system", role=None)
 def chain_hash(prev_hash: str, fields: dict[str, Any], key: bytes | None = None) -> str:
     """SHA-256 of the previous hash and this entry's fields in canonical JSON; HMAC-SHA-256 with
     the audit key when there is one, so that someone who can write the table (its owner can
-    disable the trigger) still cannot forge a chain that verifies."""
+    disable the triggers) still cannot forge a chain that verifies."""
     message = (prev_hash + json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)).encode()
     if key:
         return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -125,8 +125,11 @@ def route_template(app: Litestar) -> Callable[[Scope], str | None]:
     answer given before the request is routed."""
 
     def template(scope: Scope) -> str | None:
+        path = scope["path"]
+        if root_path := scope.get("root_path", ""):  # as Litestar's router takes it off
+            path = path.split(root_path, maxsplit=1)[-1]
         try:
-            routed = app.asgi_router.handle_routing(normalize_path(scope["path"]), scope.get("method"))
+            routed = app.asgi_router.handle_routing(normalize_path(path), scope.get("method"))
         except HTTPException:  # no such route, or not with this method
             return None
         return routed[4]

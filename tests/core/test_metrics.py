@@ -17,6 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from placement.core.admission import Admission
+from placement.core.http import route_template
 from placement.core.metrics import UNMATCHED, ServiceMetrics, route_label
 from placement.core.resources import Resources
 from placement.core.security.roles import ROLES
@@ -190,3 +191,12 @@ async def test_a_failed_job_run_is_timed_too(settings: Settings) -> None:
         )
         == 1
     )
+
+
+@pytest.mark.parametrize("root_path", ["", "/placement"])
+def test_a_request_is_labelled_by_its_route_under_a_root_path_too(app: Litestar, root_path: str) -> None:
+    """Behind a proxy that mounts the service under a prefix, the path carries the prefix."""
+    scope = cast(
+        Scope, {"path": f"{root_path}{API}/youth/{uuid.uuid4()}", "root_path": root_path, "method": "GET"}
+    )
+    assert route_template(app)(scope) == YOUTH_TEMPLATE

@@ -22,13 +22,17 @@ FROM pg_constraint WHERE connamespace = 'public'::regnamespace
 """
 
 
-async def schema_objects(url: str) -> set[str]:
-    """Every index and constraint, as PostgreSQL itself writes them out (conditions included)."""
+async def first_column(url: str, query: str) -> set[str]:
     conn = await asyncpg.connect(plain_postgres_url(url))
     try:
-        return {row[0] for row in await conn.fetch(SCHEMA_OBJECTS)}
+        return {row[0] for row in await conn.fetch(query)}
     finally:
         await conn.close()
+
+
+async def schema_objects(url: str) -> set[str]:
+    """Every index and constraint, as PostgreSQL itself writes them out (conditions included)."""
+    return await first_column(url, SCHEMA_OBJECTS)
 
 
 async def create_from_models(url: str) -> None:
@@ -41,12 +45,7 @@ async def create_from_models(url: str) -> None:
 
 
 async def tables(url: str) -> set[str]:
-    conn = await asyncpg.connect(plain_postgres_url(url))
-    try:
-        rows = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        return {r["tablename"] for r in rows}
-    finally:
-        await conn.close()
+    return await first_column(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
 
 
 def test_upgrade_downgrade_upgrade_round_trips(server_settings: Settings) -> None:

@@ -55,10 +55,8 @@ async def capacity_history(
     resources: Resources,
     answer: TableAnswer,
     by: By = "region",
-    first: Annotated[
-        date | None, QueryParameter(name="from", description="First day (default: 30 days ago)")
-    ] = None,
-    last: Annotated[date | None, QueryParameter(name="to", description="Last day (default: today)")] = None,
+    first: FirstDay = None,
+    last: LastDay = None,
     every: Annotated[Every, QueryParameter(name="every", description="A row per day, or per week")] = "day",
 ) -> Response[CapacityHistory]:
     """The daily counts of a span of days, or each week's last day; rows a worker rebuilt after the
